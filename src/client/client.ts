@@ -1,0 +1,316 @@
+import {
+  ClosedError,
+  deserializeError,
+  HookDisposedError,
+  HookExpiredError,
+  HookNotFoundError,
+  InvalidArgumentError,
+  RunCancelledError,
+  RunFailedError,
+  RunNotFoundError,
+  type SerializedError,
+  UnknownWorkflowError,
+} from "../errors.js";
+import { newRunId } from "../ids.js";
+import type { EventRecord } from "../replay/events.js";
+import { checkToken, isDefaultToken } from "../replay/token.js";
+import { decodeValue, encodeValue } from "../replay/values.js";
+import { type Clock, systemClock } from "../runtime/clock.js";
+import { type Signals, signalsFor } from "../runtime/signals.js";
+import { parseWithSchema } from "../schema/standard.js";
+import { validateAgainstJsonSchema } from "../schema/json-validate.js";
+import {
+  type EventFilter,
+  type HookFilter,
+  type HookRecord,
+  isTerminal,
+  type Page,
+  type RunFilter,
+  type RunRecord,
+  type RunStatus,
+} from "../store/records.js";
+import type { Store } from "../store/store.js";
+import { openStore, type StoreSpec } from "../stores/open.js";
+import type { Workflow } from "../workflow/define-workflow.js";
+import { definedHookSchema } from "../workflow/hook.js";
+
+/** A run as clients see it: values decoded from JSON. Times are ms since the epoch. */
+export interface RunInfo {
+  id: string;
+  workflow: string;
+  version?: string;
+  status: RunStatus;
+  input: unknown[];
+  output?: unknown;
+  error?: SerializedError;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+  /** When the run next wakes by itself (a sleep or a hook timeout), if it waits on one. */
+  wakeAt?: number;
+}
+
+export type HookInfo = HookRecord;
+
+export interface ResumeOptions {
+  /** A repeat with the same key (for this token) records nothing and returns the first answer. */
+  idempotencyKey?: string;
+  /**
+   * "keep" (custom tokens only): if no hook has the token yet, keep the payload and deliver it,
+   * first and once, to the next hook created with it. Default "error": HookNotFoundError.
+   */
+  ifMissing?: "error" | "keep";
+}
+
+export interface ResumeResult {
+  /** The run and hook the payload went to; undefined when it was kept for a future hook. */
+  runId?: string;
+  hookId?: string;
+  /** True when no hook had the token and the payload was kept (`ifMissing: "keep"`). */
+  kept: boolean;
+  /** True when this was a repeat of an earlier call with the same idempotency key. */
+  repeated: boolean;
+}
+
+export interface ClientOptions {
+  /** A Store, or a URL: "sqlite:.latch/latch.db" (default, or LATCH_DATABASE_URL), "sqlite::memory:". */
+  store?: StoreSpec;
+  clock?: Clock;
+}
+
+/**
+ * The read / start / resume / cancel surface over a store, for any process — including ones that
+ * run no workflow code (the CLI, the HTTP server, another service).
+ *
+ * @example
+ * const client = await createClient({ store: "sqlite:.latch/latch.db" });
+ * await client.resumeHook(token, { approved: true, reviewer: "ann" });
+ */
+export class Client {
+  protected readonly signals: Signals;
+  protected closed = false;
+
+  /** Listing and reading runs. */
+  readonly runs = {
+    list: (filter: RunFilter = {}): Promise<Page<RunInfo>> =>
+      this.store.listRuns(filter).then((p) => ({ ...p, items: p.items.map(toRunInfo) })),
+    get: (runId: string) => this.getRun(runId),
+    events: (runId: string, filter?: EventFilter) => this.events(runId, filter),
+  };
+
+  /** Listing and reading hooks. */
+  readonly hooks = {
+    list: (filter: HookFilter = {}): Promise<Page<HookInfo>> => this.store.listHooks(filter),
+    /** The pending hook with this token, else the last one that had it; undefined if none ever did. */
+    get: (token: string): Promise<HookInfo | undefined> => {
+      checkToken(token);
+      return this.store.getHook(token);
+    },
+  };
+
+  constructor(
+    readonly store: Store,
+    readonly clock: Clock = systemClock,
+    private readonly ownsStore = false,
+  ) {
+    this.signals = signalsFor(store);
+  }
+
+  /** Starts a run of the workflow (by name or definition) with these arguments; it is persisted before this returns. */
+  async start<W extends Workflow>(workflow: W | string, ...args: WorkflowArgs<W>): Promise<RunHandle<WorkflowResult<W>>> {
+    this.assertOpen();
+    const name = typeof workflow === "string" ? workflow : workflow?.name;
+    if (typeof name !== "string" || name === "") {
+      throw new InvalidArgumentError("workflow", "is missing", "Pass a workflow defined with defineWorkflow() or its name.");
+    }
+    await this.checkWorkflow(name);
+    const run = await this.store.createRun({
+      id: newRunId(),
+      workflow: name,
+      version: typeof workflow === "string" ? undefined : workflow.version,
+      input: encodeValue(args, "input"),
+      now: this.clock.now(),
+    });
+    this.signals.ready(undefined);
+    return new RunHandle(this, run.id);
+  }
+
+  /** Refuses names no worker knows. Overridden by the engine, which knows its own workflows. */
+  protected async checkWorkflow(name: string): Promise<void> {
+    const known = await this.store.listWorkflows();
+    if (known.length > 0 && !known.includes(name)) throw new UnknownWorkflowError(name, known);
+  }
+
+  /** A handle on an existing run. */
+  handle<R = unknown>(runId: string): RunHandle<R> {
+    return new RunHandle<R>(this, runId);
+  }
+
+  async getRun(runId: string): Promise<RunInfo | undefined> {
+    const run = await this.store.getRun(runId);
+    return run ? toRunInfo(run) : undefined;
+  }
+
+  /** The run's event log, oldest first (filter by `typePrefix: "hook"` for hook events). */
+  async events(runId: string, filter?: EventFilter): Promise<EventRecord[]> {
+    return this.store.readEvents(runId, filter);
+  }
+
+  /**
+   * Sends a payload to the hook with this token. The payload is validated (against the schema
+   * stored with the hook, and the hook's own Standard Schema where this process defined it) and
+   * recorded before this returns: nothing is lost if no worker is running.
+   *
+   * @throws HookNotFoundError, HookExpiredError, HookDisposedError, PayloadValidationError (nothing recorded).
+   * @example await latch.resumeHook(token, { approved: true, reviewer: "ann" }, { idempotencyKey: "mail-123" });
+   */
+  async resumeHook(token: string, payload?: unknown, options: ResumeOptions = {}): Promise<ResumeResult> {
+    this.assertOpen();
+    checkToken(token);
+    const ifMissing = options.ifMissing ?? "error";
+    if (ifMissing !== "error" && ifMissing !== "keep") {
+      throw new InvalidArgumentError("ifMissing", `${JSON.stringify(ifMissing)} is not an option`, 'Use "error" or "keep".');
+    }
+    if (ifMissing === "keep" && isDefaultToken(token)) {
+      throw new InvalidArgumentError(
+        "ifMissing",
+        '"keep" only applies to custom tokens; this is a generated <runId>:<hookId> token',
+        "Drop ifMissing, or give the hook a custom token.",
+      );
+    }
+    const key = options.idempotencyKey;
+    if (key !== undefined && (typeof key !== "string" || key.length === 0 || key.length > 256)) {
+      throw new InvalidArgumentError("idempotencyKey", "must be a string of 1 to 256 characters", "Pass a stable id of the request, such as a message id.");
+    }
+    const json = encodeValue(payload, "payload");
+    const hook = await this.store.getHook(token);
+    if (hook?.status === "pending") {
+      validateAgainstJsonSchema(hook.schema, payload, token);
+      const own = definedHookSchema(hook.name);
+      if (own) await parseWithSchema(own, payload, token);
+    }
+    const out = await this.store.resumeHook({ token, payload: json, idempotencyKey: key, ifMissing, now: this.clock.now() });
+    switch (out.status) {
+      case "accepted":
+        if (!out.repeated) this.signals.ready(out.runId);
+        return { runId: out.runId, hookId: out.hookId, kept: false, repeated: out.repeated };
+      case "kept":
+        return { kept: true, repeated: out.repeated };
+      case "expired":
+        throw new HookExpiredError(token, out.expiredAt);
+      case "disposed":
+        throw new HookDisposedError(token);
+      default:
+        throw new HookNotFoundError(token);
+    }
+  }
+
+  /**
+   * Cancels a run: a suspended or pending run at once (its hooks disposed), a running one at its
+   * next durable call (no new step starts). Cancelling a finished run changes nothing.
+   * @throws RunNotFoundError
+   */
+  async cancel(runId: string): Promise<RunInfo> {
+    this.assertOpen();
+    const out = await this.store.cancelRun(runId, this.clock.now());
+    switch (out.status) {
+      case "not_found":
+        throw new RunNotFoundError(runId);
+      case "cancelled":
+        this.signals.finished(runId);
+        return toRunInfo(out.run);
+      case "requested":
+        this.signals.emit("cancel", runId);
+        return toRunInfo(out.run);
+      default:
+        return toRunInfo(out.run);
+    }
+  }
+
+  /** Waits until the run is finished and returns it (whatever its end). */
+  async waitForRun(runId: string, options: { pollMs?: number } = {}): Promise<RunInfo> {
+    for (;;) {
+      const run = await this.store.getRun(runId);
+      if (!run) throw new RunNotFoundError(runId);
+      if (isTerminal(run.status)) return toRunInfo(run);
+      if (this.closed) throw new ClosedError("the client was closed while waiting for a run");
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.signals.off(`finished:${runId}`, done);
+          resolve();
+        };
+        const timer = setTimeout(done, options.pollMs ?? 250);
+        this.signals.on(`finished:${runId}`, done);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsStore) await this.store.close();
+  }
+
+  protected assertOpen(): void {
+    if (this.closed) throw new ClosedError("this Latch client is closed; create a new one");
+  }
+}
+
+type WorkflowArgs<W> = W extends Workflow<infer A, any> ? A : unknown[];
+type WorkflowResult<W> = W extends Workflow<any, infer R> ? R : unknown;
+
+/** A started run. `result()` waits for its end. */
+export class RunHandle<R = unknown> {
+  constructor(
+    private readonly client: Client,
+    readonly id: string,
+  ) {}
+
+  async status(): Promise<RunStatus> {
+    const run = await this.client.getRun(this.id);
+    if (!run) throw new RunNotFoundError(this.id);
+    return run.status;
+  }
+
+  /** The run's return value once it ends. @throws RunFailedError (cause attached), RunCancelledError */
+  async result(): Promise<R> {
+    const run = await this.client.waitForRun(this.id);
+    if (run.status === "succeeded") return run.output as R;
+    if (run.status === "cancelled") throw new RunCancelledError(this.id);
+    throw new RunFailedError(this.id, run.error ? deserializeError(run.error) : new Error(`run ended as ${run.status}`));
+  }
+
+  cancel(): Promise<RunInfo> {
+    return this.client.cancel(this.id);
+  }
+
+  events(filter?: EventFilter): Promise<EventRecord[]> {
+    return this.client.events(this.id, filter);
+  }
+}
+
+export function toRunInfo(run: RunRecord): RunInfo {
+  return {
+    id: run.id,
+    workflow: run.workflow,
+    version: run.version,
+    status: run.status,
+    input: decodeValue<unknown[]>(run.input) ?? [],
+    output: decodeValue(run.output),
+    error: run.error,
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
+    finishedAt: run.finishedAt,
+    wakeAt: run.wakeAt,
+  };
+}
+
+/**
+ * Opens a client on a store (URL or Store). With no store: LATCH_DATABASE_URL, else sqlite:.latch/latch.db.
+ * @example const client = await createClient({ store: process.env.LATCH_DATABASE_URL });
+ */
+export async function createClient(options: ClientOptions = {}): Promise<Client> {
+  const store = await openStore(options.store);
+  return new Client(store, options.clock ?? systemClock, typeof options.store !== "object");
+}

@@ -1,0 +1,134 @@
+import { PayloadValidationError } from "../errors.js";
+import { type StandardSchemaV1, toPayloadIssues } from "../schema/standard.js";
+import type { HookKind } from "./events.js";
+import type { Execution } from "./execution.js";
+import { decodeValue } from "./values.js";
+
+export interface HookStateInit {
+  callSeq: number;
+  hookId: string;
+  token: string;
+  name?: string;
+  kind: HookKind;
+  expiresAt?: number;
+  schema?: StandardSchemaV1;
+  jsonSchema?: Record<string, unknown>;
+  metadata?: unknown;
+  onCreated?: (token: string) => unknown;
+  customToken: boolean;
+}
+
+type Deferred = { promise: Promise<unknown>; resolve(v: unknown): void; reject(e: unknown): void };
+
+/**
+ * A hook inside a run: the payloads it received, in order, and the awaits waiting for them.
+ * Each await takes the next payload not yet consumed; awaits made while one is pending share it.
+ * After the hook closes, payloads already received are still handed out, then awaits fail
+ * (HookExpiredError, HookDisposedError, HookConflictError) and iteration ends.
+ */
+export class HookState {
+  status: "pending" | "expired" | "disposed" | "conflict" = "pending";
+  notified = false;
+  readonly callSeq: number;
+  readonly hookId: string;
+  readonly token: string;
+  readonly name: string | undefined;
+  readonly kind: HookKind;
+  readonly expiresAt: number | undefined;
+  readonly schema: StandardSchemaV1 | undefined;
+  readonly jsonSchema: Record<string, unknown> | undefined;
+  readonly metadata: unknown;
+  readonly onCreated: ((token: string) => unknown) | undefined;
+  readonly customToken: boolean;
+  /** Highest inbox id delivered, so a payload is never applied twice. */
+  lastInboxId = 0;
+  private readonly queue: (string | undefined)[] = [];
+  private waiter: Deferred | undefined;
+  private closeError: (() => Error) | undefined;
+
+  constructor(
+    readonly execution: Execution,
+    init: HookStateInit,
+  ) {
+    this.callSeq = init.callSeq;
+    this.hookId = init.hookId;
+    this.token = init.token;
+    this.name = init.name;
+    this.kind = init.kind;
+    this.expiresAt = init.expiresAt;
+    this.schema = init.schema;
+    this.jsonSchema = init.jsonSchema;
+    this.metadata = init.metadata;
+    this.onCreated = init.onCreated;
+    this.customToken = init.customToken;
+  }
+
+  receive(payload: string | undefined, inboxId: number): void {
+    if (inboxId <= this.lastInboxId) return;
+    this.lastInboxId = inboxId;
+    this.queue.push(payload);
+    this.pump();
+  }
+
+  close(status: "expired" | "disposed" | "conflict", error: () => Error): void {
+    if (this.status !== "pending") return;
+    this.status = status;
+    this.closeError = error;
+    this.pump();
+  }
+
+  /** The next payload not yet consumed (shared by awaits made before it arrives). */
+  next(): Promise<unknown> {
+    if (!this.waiter) {
+      let resolve!: (v: unknown) => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<unknown>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.waiter = { promise, resolve, reject };
+      this.pump();
+      return promise;
+    }
+    return this.waiter.promise;
+  }
+
+  private pump(): void {
+    const w = this.waiter;
+    if (!w) return;
+    if (this.queue.length > 0) {
+      const raw = this.queue.shift();
+      w.resolve(this.parse(raw));
+    } else if (this.status !== "pending") {
+      w.reject(this.closeError!());
+    } else {
+      return;
+    }
+    // Awaits made in this same turn still share the payload; the next turn's await takes the next.
+    queueMicrotask(() => {
+      if (this.waiter === w) this.waiter = undefined;
+    });
+  }
+
+  private parse(raw: string | undefined): unknown {
+    const value = decodeValue(raw);
+    if (!this.schema) return value;
+    const result = this.schema["~standard"].validate(value);
+    const unwrap = (r: StandardSchemaV1.Result<unknown>) => {
+      // The stored JSON Schema let it through but the schema's own code did not (a refinement).
+      if (r.issues) throw new PayloadValidationError(toPayloadIssues(r.issues), this.token);
+      return r.value;
+    };
+    if (result instanceof Promise) return result.then(unwrap);
+    try {
+      return unwrap(result);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** True once every received payload has been handed out. */
+  get drained(): boolean {
+    return this.queue.length === 0;
+  }
+}

@@ -1,0 +1,33 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { NotInWorkflowError } from "../errors.js";
+import type { Execution } from "./execution.js";
+
+/** What the code running now belongs to: a workflow's deterministic body, or one of its steps. */
+export type Scope =
+  | { kind: "workflow"; execution: Execution }
+  | { kind: "step"; execution: Execution; step: StepInfo; signal: AbortSignal };
+
+export interface StepInfo {
+  name: string;
+  callSeq: number;
+  attempt: number;
+  /** `runId:callSeq`: the same on every attempt, for exactly-once calls to external APIs. */
+  idempotencyKey: string;
+}
+
+const storage = new AsyncLocalStorage<Scope>();
+
+export function runInScope<T>(scope: Scope, fn: () => T): T {
+  return storage.run(scope, fn);
+}
+
+export function currentScope(): Scope | undefined {
+  return storage.getStore();
+}
+
+/** The execution of the workflow body calling a durable function; refuses calls from elsewhere. */
+export function workflowExecution(what: string): Execution {
+  const scope = storage.getStore();
+  if (!scope || scope.kind !== "workflow") throw new NotInWorkflowError(what);
+  return scope.execution;
+}

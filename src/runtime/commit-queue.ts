@@ -1,0 +1,39 @@
+import type { CommitResult, RunCommit } from "../store/records.js";
+import type { Store } from "../store/store.js";
+
+/**
+ * Group commit: every run's commit made in the same turn of the event loop goes to the store as one
+ * batch (one transaction on SQLite), each commit still checked on its own.
+ */
+export class CommitQueue {
+  private pending: { commit: RunCommit; resolve(r: CommitResult): void; reject(e: unknown): void }[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly maxBatch = 500,
+  ) {}
+
+  submit(commit: RunCommit): Promise<CommitResult> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ commit, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    while (this.pending.length) {
+      const batch = this.pending.splice(0, this.maxBatch);
+      try {
+        const results = await this.store.commit(batch.map((p) => p.commit));
+        batch.forEach((p, i) => p.resolve(results[i]!));
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+  }
+}

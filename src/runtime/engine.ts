@@ -1,0 +1,103 @@
+import { Client } from "../client/client.js";
+import { InvalidArgumentError, UnknownWorkflowError } from "../errors.js";
+import { newWorkerId } from "../ids.js";
+import type { HookState } from "../replay/hook-state.js";
+import { openStore, type StoreSpec } from "../stores/open.js";
+import type { Workflow } from "../workflow/define-workflow.js";
+import { type Clock, systemClock } from "./clock.js";
+import { consoleLogger, type Logger } from "./logger.js";
+import { Worker, type WorkerOptions } from "./worker.js";
+
+export interface LatchOptions {
+  /** The workflows this process can run (and start by name). */
+  workflows: Workflow[];
+  /** A Store or URL; default LATCH_DATABASE_URL, else the embedded SQLite file .latch/latch.db. */
+  store?: StoreSpec;
+  /** Worker tuning, or `false` for a process that only starts and resumes runs. */
+  worker?: WorkerOptions | false;
+  clock?: Clock;
+  logger?: Logger;
+  /** @internal used by latch/testing to observe hook registrations. */
+  onHookRegistered?: (hook: HookState) => void;
+}
+
+/**
+ * The engine: a client plus a worker that runs this process's workflows. Start it once per process.
+ *
+ * @example
+ * const latch = await createLatch({ workflows: [orderApproval] });
+ * const run = await latch.start(orderApproval, "order-1");
+ * console.log(await run.result());
+ * await latch.close();
+ */
+export class Latch extends Client {
+  readonly worker: Worker | undefined;
+  private readonly byName: ReadonlyMap<string, Workflow>;
+
+  constructor(store: Awaited<ReturnType<typeof openStore>>, options: LatchOptions, ownsStore: boolean) {
+    const clock = options.clock ?? systemClock;
+    super(store, clock, ownsStore);
+    const byName = new Map<string, Workflow>();
+    for (const [i, w] of (options.workflows ?? []).entries()) {
+      if (!w || typeof w.name !== "string" || typeof w.fn !== "function") {
+        throw new InvalidArgumentError(`workflows[${i}]`, "is not a workflow", "Pass workflows made with defineWorkflow().");
+      }
+      if (byName.has(w.name) && byName.get(w.name) !== w) {
+        throw new InvalidArgumentError(`workflows[${i}]`, `repeats the name ${JSON.stringify(w.name)}`, "Give every workflow its own name.");
+      }
+      byName.set(w.name, w);
+    }
+    this.byName = byName;
+    this.worker =
+      options.worker === false
+        ? undefined
+        : new Worker(
+            {
+              store,
+              clock,
+              signals: this.signals,
+              logger: options.logger ?? consoleLogger,
+              owner: newWorkerId(),
+              workflows: byName,
+              onHookRegistered: options.onHookRegistered,
+            },
+            options.worker,
+          );
+  }
+
+  /** Names of the workflows this engine runs. */
+  get workflowNames(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  protected override async checkWorkflow(name: string): Promise<void> {
+    if (this.byName.has(name)) return;
+    if (this.worker) throw new UnknownWorkflowError(name, [...this.byName.keys()]);
+    await super.checkWorkflow(name);
+  }
+
+  /** Resolves when the worker has nothing to do right now (every run suspended or finished). */
+  async idle(): Promise<void> {
+    await this.worker?.idle();
+  }
+
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    await this.worker?.stop();
+    await super.close();
+  }
+}
+
+/** Opens the store, registers the workflows and starts the worker. */
+export async function createLatch(options: LatchOptions): Promise<Latch> {
+  if (!options || !Array.isArray(options.workflows)) {
+    throw new InvalidArgumentError("workflows", "is missing", "Pass createLatch({ workflows: [myWorkflow] }).");
+  }
+  const store = await openStore(options.store);
+  const latch = new Latch(store, options, typeof options.store !== "object");
+  if (latch.worker) {
+    await store.registerWorkflows(latch.workflowNames, (options.clock ?? systemClock).now());
+    latch.worker.start();
+  }
+  return latch;
+}

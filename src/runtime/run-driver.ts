@@ -1,0 +1,372 @@
+import { NonDeterminismError, type SerializedError, serializeError } from "../errors.js";
+import type { LatchEvent } from "../replay/events.js";
+import { type Execution, type StepCall, settle } from "../replay/execution.js";
+import type { HookState } from "../replay/hook-state.js";
+import { encodeValue } from "../replay/values.js";
+import type { CommitResult, HookRegistration, InboxRecord, RunCommit, RunStatus } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import type { Clock } from "./clock.js";
+import type { CommitQueue } from "./commit-queue.js";
+import type { Logger } from "./logger.js";
+import type { Signals } from "./signals.js";
+import { runStepAttempt } from "./step-runner.js";
+
+export interface DriverDeps {
+  store: Store;
+  commits: CommitQueue;
+  clock: Clock;
+  owner: string;
+  logger: Logger;
+  signals: Signals;
+  /** Called once per hook, after its registration is committed (testing: mocks, counters). */
+  onHookRegistered?: (hook: HookState) => void;
+}
+
+export type DriverEnd = { kind: "suspended" } | { kind: "finished"; status: RunStatus } | { kind: "dropped"; reason: string };
+
+/**
+ * Drives one claimed run until it suspends, finishes, or loses its claim: feeds the execution its
+ * inputs one at a time, commits what the code did (one commit per turn, batched with other runs),
+ * starts steps only after the events before them are durable, and calls onCreated after a hook's
+ * registration is.
+ */
+export class RunDriver {
+  private queue: LatchEvent[] = [];
+  private buffer: LatchEvent[] = [];
+  private tasks: StepCall[] = [];
+  private toNotify: HookState[] = [];
+  private readonly running = new Set<StepCall>();
+  private readonly abort = new AbortController();
+  private readonly queuedInbox = new Set<number>();
+  private wake: (() => void) | undefined;
+  private wantInbox = false;
+  private wantCancel = false;
+  private checkCancel = false;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: DriverDeps,
+    readonly exec: Execution,
+    opts: { intro: LatchEvent; inbox: InboxRecord[]; cancelRequested: boolean; cold: boolean },
+  ) {
+    this.buffer.push(opts.intro);
+    this.enqueueInbox(opts.inbox);
+    this.wantCancel = opts.cancelRequested;
+    if (opts.cold) this.recoverAfterReplay();
+  }
+
+  get runId(): string {
+    return this.exec.runId;
+  }
+
+  /** Something outside changed (a payload, a cancel): look again. */
+  kick(what: { inbox?: boolean; cancel?: boolean } = {}): void {
+    if (what.inbox) this.wantInbox = true;
+    if (what.cancel) this.checkCancel = true;
+    this.wake?.();
+  }
+
+  /** Stops driving without recording anything (the claim was lost, or the engine is closing). */
+  stop(reason: string): void {
+    this.stopped = true;
+    this.abort.abort(new Error(reason));
+    this.wake?.();
+  }
+
+  async drive(): Promise<DriverEnd> {
+    try {
+      return await this.loop();
+    } catch (err) {
+      this.stop("driver error");
+      this.deps.logger.error(`run ${this.runId}: worker error, the run will be retried from its log`, {
+        error: serializeError(err),
+      });
+      return { kind: "dropped", reason: (err as Error).message };
+    }
+  }
+
+  private async loop(): Promise<DriverEnd> {
+    const ex = this.exec;
+    for (;;) {
+      if (this.stopped) return { kind: "dropped", reason: "stopped" };
+      await this.applyQueue();
+      if (ex.fatal) return this.finish("failed", undefined, serializeError(ex.fatal));
+      if (this.checkCancel) {
+        this.checkCancel = false;
+        if ((await this.deps.store.getRun(this.runId))?.cancelRequested) this.wantCancel = true;
+      }
+      if (this.wantCancel) return this.finishCancelled();
+      if (ex.outcome) {
+        if (ex.outcome.ok) {
+          let output: string | undefined;
+          try {
+            output = encodeValue(ex.outcome.value, "workflow result");
+          } catch (err) {
+            return this.finish("failed", undefined, serializeError(err));
+          }
+          return this.finish("succeeded", output);
+        }
+        return this.finish("failed", undefined, serializeError(ex.outcome.error));
+      }
+
+      await this.collectDue();
+      if (this.queue.length) continue;
+
+      const suspend =
+        this.tasks.length === 0 &&
+        this.running.size === 0 &&
+        this.toNotify.length === 0 &&
+        !this.wantInbox &&
+        !this.checkCancel;
+      if (this.buffer.length || suspend) {
+        const wakeAt = ex.nextTimer();
+        if (suspend) this.buffer.push({ type: "run.suspended", wakeAt });
+        const res = await this.commit(suspend ? { release: { wakeAt }, status: "suspended" } : {});
+        if (res === "retry") continue;
+        if (!res) return { kind: "dropped", reason: "conflict" };
+        if (suspend) return { kind: "suspended" };
+        if (res.cancelRequested) this.wantCancel = true;
+        if (res.pendingInbox > this.queuedCount()) this.wantInbox = true;
+        await this.notifyHooks();
+      }
+      if (this.wantCancel) continue;
+
+      for (const t of this.tasks) this.startStep(t);
+      this.tasks = [];
+      if (this.wantInbox) {
+        this.wantInbox = false;
+        this.enqueueInbox(await this.deps.store.readInbox(this.runId));
+      }
+      if (this.queue.length || this.buffer.length || this.tasks.length) continue;
+      if (this.running.size > 0 || this.checkCancel) await this.waitForWork();
+    }
+  }
+
+  /** Applies queued inputs one at a time, letting the code run after each, recording as it goes. */
+  private async applyQueue(): Promise<void> {
+    const ex = this.exec;
+    this.takeFromCode();
+    while (this.queue.length && !ex.fatal && !ex.outcome) {
+      const e = this.queue.shift()!;
+      if (e.type === "hook.received") this.queuedInbox.delete(e.inboxId);
+      try {
+        ex.apply(e);
+      } catch (err) {
+        if (!NonDeterminismError.is(err)) throw err;
+      }
+      this.buffer.push(e);
+      await settle();
+      this.takeFromCode();
+    }
+  }
+
+  private takeFromCode(): void {
+    const ex = this.exec;
+    for (const c of ex.takeCommands()) this.buffer.push(c);
+    for (const t of ex.takeStepTasks()) this.tasks.push(t);
+    for (const h of ex.takeNewHooks()) if (h.onCreated || this.deps.onHookRegistered) this.toNotify.push(h);
+  }
+
+  /** Timers that fell due: sleeps end, back-offs end (a new attempt), hooks expire. */
+  private async collectDue(): Promise<void> {
+    const ex = this.exec;
+    const now = this.deps.clock.now();
+    for (const s of ex.sleeps.values()) {
+      if (!s.done && s.until <= now && !this.queue.some((e) => e.type === "sleep.completed" && e.callSeq === s.callSeq)) {
+        this.queue.push({ type: "sleep.completed", callSeq: s.callSeq });
+      }
+    }
+    for (const call of ex.steps.values()) {
+      if (call.state === "backoff" && call.retryAt !== undefined && call.retryAt <= now) ex.retryStep(call);
+    }
+    const expiring = [...ex.hooks.values()].filter(
+      (h) => h.status === "pending" && h.expiresAt !== undefined && h.expiresAt <= now,
+    );
+    if (expiring.length) {
+      // Payloads accepted before the timeout are delivered before the expiry: none is lost.
+      this.enqueueInbox(await this.deps.store.readInbox(this.runId));
+      for (const h of expiring) {
+        if (!this.queue.some((e) => e.type === "hook.expired" && e.hookId === h.hookId)) {
+          this.queue.push({ type: "hook.expired", hookId: h.hookId, token: h.token });
+        }
+      }
+    }
+    this.takeFromCode();
+  }
+
+  private enqueueInbox(rows: InboxRecord[]): void {
+    for (const row of rows) {
+      const hook = this.exec.hooks.get(row.hookId);
+      if (this.queuedInbox.has(row.id) || (hook && row.id <= hook.lastInboxId)) continue;
+      this.queuedInbox.add(row.id);
+      this.queue.push({
+        type: "hook.received",
+        hookId: row.hookId,
+        token: row.token,
+        inboxId: row.id,
+        payload: row.payload,
+        receivedAt: row.receivedAt,
+      });
+    }
+  }
+
+  private queuedCount(): number {
+    return this.queuedInbox.size;
+  }
+
+  private startStep(call: StepCall): void {
+    this.running.add(call);
+    void runStepAttempt(this.exec, call, this.deps.clock, this.abort.signal).then((outcome) => {
+      this.running.delete(call);
+      // A late answer from an attempt already settled (timed out, superseded) is not recorded.
+      if (this.stopped || call.state !== "running" || call.attempt !== outcome.attempt) return;
+      this.queue.push(outcome);
+      this.wake?.();
+    });
+  }
+
+  private waitForWork(): Promise<void> {
+    return new Promise((resolve) => {
+      const at = this.exec.nextTimer();
+      const cancelTimer = at === undefined ? undefined : this.deps.clock.setTimer(at, () => this.wake?.());
+      this.wake = () => {
+        this.wake = undefined;
+        cancelTimer?.();
+        resolve();
+      };
+      if (this.queue.length || this.stopped) this.wake();
+    });
+  }
+
+  /** After a cold replay: attempts cut off by a crash are retried (or fail when none are left). */
+  private recoverAfterReplay(): void {
+    for (const call of this.exec.steps.values()) {
+      if (call.state !== "running" || call.live) continue;
+      if (call.attempt > call.options.retries) {
+        this.queue.push({
+          type: "step.failed",
+          callSeq: call.callSeq,
+          name: call.name,
+          attempt: call.attempt,
+          error: {
+            name: "Error",
+            message: `the worker stopped during attempt ${call.attempt} of step "${call.name}" and no retries are left`,
+          },
+        });
+      } else {
+        this.exec.retryStep(call);
+      }
+    }
+    for (const h of this.exec.hooks.values()) {
+      if (!h.notified && h.onCreated && h.status === "pending") this.toNotify.push(h);
+    }
+  }
+
+  private async notifyHooks(): Promise<void> {
+    const hooks = this.toNotify;
+    this.toNotify = [];
+    for (const h of hooks) {
+      if (h.status === "conflict") continue;
+      this.deps.onHookRegistered?.(h);
+      if (!h.onCreated || h.notified) continue;
+      try {
+        await h.onCreated(h.token);
+      } catch (err) {
+        this.deps.logger.error(`run ${this.runId}: onCreated of hook ${h.token} threw; the hook is live regardless`, {
+          error: serializeError(err),
+        });
+      }
+      h.notified = true;
+      this.buffer.push({ type: "hook.notified", callSeq: h.callSeq, hookId: h.hookId });
+    }
+  }
+
+  private async finish(status: RunStatus, output?: string, error?: SerializedError): Promise<DriverEnd> {
+    this.abort.abort(new Error(`run ${status}`));
+    this.closeHooksEvents();
+    this.buffer.push(
+      status === "succeeded"
+        ? { type: "run.succeeded", output }
+        : status === "cancelled"
+          ? { type: "run.cancelled" }
+          : { type: "run.failed", error: error! },
+    );
+    for (;;) {
+      const res = await this.commit({ status, output, error, closeAllHooks: true });
+      if (res === "retry") continue;
+      if (!res) return { kind: "dropped", reason: "conflict" };
+      this.deps.signals.finished(this.runId);
+      return { kind: "finished", status };
+    }
+  }
+
+  private finishCancelled(): Promise<DriverEnd> {
+    return this.finish("cancelled");
+  }
+
+  private closeHooksEvents(): void {
+    for (const h of this.exec.hooks.values()) {
+      if (h.status === "pending") {
+        this.buffer.push({ type: "hook.disposed", hookId: h.hookId, token: h.token, reason: "run_ended" });
+      }
+    }
+  }
+
+  /** Commits the buffer. Returns "retry" after a refused custom token (now recorded as a conflict). */
+  private async commit(
+    extra: Partial<Pick<RunCommit, "release" | "status" | "output" | "error" | "closeAllHooks">>,
+  ): Promise<(CommitResult & { ok: true }) | "retry" | undefined> {
+    const events = this.buffer;
+    const registerHooks: HookRegistration[] = [];
+    const closeHooks: RunCommit["closeHooks"] = [];
+    const consumeInbox: number[] = [];
+    for (const e of events) {
+      if (e.type === "hook.created" && !e.conflict) {
+        registerHooks.push({
+          hookId: e.hookId,
+          token: e.token,
+          name: e.name,
+          kind: e.kind,
+          schema: e.schema,
+          metadata: e.metadata,
+          expiresAt: e.expiresAt,
+          adoptEarly: e.token !== `${this.runId}:${e.hookId}`,
+        });
+      } else if (e.type === "hook.disposed" && e.reason === "disposed") {
+        closeHooks.push({ hookId: e.hookId, status: "disposed" });
+      } else if (e.type === "hook.expired") {
+        closeHooks.push({ hookId: e.hookId, status: "expired" });
+      } else if (e.type === "hook.received") {
+        consumeInbox.push(e.inboxId);
+      }
+    }
+    const res = await this.deps.commits.submit({
+      runId: this.runId,
+      owner: this.deps.owner,
+      expectedSeq: this.exec.seq,
+      events,
+      registerHooks,
+      closeHooks,
+      consumeInbox,
+      now: this.deps.clock.now(),
+      ...extra,
+    });
+    if (res.ok) {
+      this.exec.seq = res.seq;
+      this.buffer = [];
+      return res;
+    }
+    if (res.reason === "token_taken") {
+      for (const e of events) {
+        if (e.type === "hook.created" && res.hookIds.includes(e.hookId)) e.conflict = true;
+      }
+      if (events[events.length - 1]?.type === "run.suspended") events.pop();
+      for (const id of res.hookIds) this.exec.markHookConflict(id);
+      this.toNotify = this.toNotify.filter((h) => !res.hookIds.includes(h.hookId));
+      await settle();
+      return "retry";
+    }
+    this.stop(res.reason);
+    return undefined;
+  }
+}

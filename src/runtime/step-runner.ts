@@ -1,0 +1,79 @@
+import { FatalError, RetryableError, SerializationError, StepTimeoutError, serializeError } from "../errors.js";
+import { parseDuration } from "../replay/duration.js";
+import type { LatchEvent } from "../replay/events.js";
+import type { Execution, StepCall } from "../replay/execution.js";
+import { runInScope } from "../replay/scope.js";
+import { encodeValue } from "../replay/values.js";
+import type { Clock } from "./clock.js";
+
+export type StepOutcome = Extract<LatchEvent, { type: "step.completed" | "step.failed" | "step.retrying" }>;
+
+/**
+ * Runs one attempt of a step and turns what happened into the event to record: completed (with the
+ * result), retrying (with when), or failed (FatalError, attempts used up, or a result that cannot
+ * be stored).
+ */
+export async function runStepAttempt(
+  execution: Execution,
+  call: StepCall,
+  clock: Clock,
+  runSignal: AbortSignal,
+): Promise<StepOutcome> {
+  const { callSeq, name, attempt } = call;
+  const controller = new AbortController();
+  const onRunAbort = () => controller.abort(runSignal.reason);
+  runSignal.addEventListener("abort", onRunAbort, { once: true });
+  const step = { name, callSeq, attempt, idempotencyKey: `${execution.runId}:${callSeq}` };
+  let cancelTimer: (() => void) | undefined;
+  try {
+    const body = runInScope({ kind: "step", execution, step, signal: controller.signal }, () =>
+      Promise.resolve().then(() =>
+        call.fn({ runId: execution.runId, name, attempt, idempotencyKey: step.idempotencyKey, signal: controller.signal }),
+      ),
+    );
+    const timeoutMs = call.options.timeoutMs;
+    const value =
+      timeoutMs === undefined
+        ? await body
+        : await Promise.race([
+            body,
+            new Promise<never>((_, reject) => {
+              cancelTimer = clock.setTimer(clock.now() + timeoutMs, () => {
+                const err = new StepTimeoutError(`step "${name}" attempt ${attempt} ran longer than its timeout of ${timeoutMs} ms`);
+                controller.abort(err);
+                reject(err);
+              });
+            }),
+          ]);
+    return { type: "step.completed", callSeq, name, attempt, result: encodeValue(value, `step "${name}" result`) };
+  } catch (err) {
+    return failureOutcome(call, err, clock.now());
+  } finally {
+    cancelTimer?.();
+    runSignal.removeEventListener("abort", onRunAbort);
+  }
+}
+
+export function failureOutcome(call: StepCall, err: unknown, now: number): StepOutcome {
+  const { callSeq, name, attempt } = call;
+  const error = serializeError(err);
+  const fatal = FatalError.is(err) || SerializationError.is(err);
+  if (fatal || attempt > call.options.retries) {
+    return { type: "step.failed", callSeq, name, attempt, error };
+  }
+  return { type: "step.retrying", callSeq, name, attempt, error, retryAt: now + retryDelay(call, err, now) };
+}
+
+function retryDelay(call: StepCall, err: unknown, now: number): number {
+  if (RetryableError.is(err) && err.retryAfter !== undefined) {
+    const after = err.retryAfter;
+    if (after instanceof Date) return Math.max(0, after.getTime() - now);
+    try {
+      return parseDuration(after, "retryAfter");
+    } catch {
+      // A malformed retryAfter falls back to the step's back-off rather than failing the step.
+    }
+  }
+  const { initialMs, factor, maxMs } = call.options.backoff;
+  return Math.min(maxMs, initialMs * factor ** (call.attempt - 1));
+}

@@ -1,0 +1,262 @@
+import { randomUUID } from "node:crypto";
+import { serializeError } from "../errors.js";
+import { newHookId } from "../ids.js";
+import type { LatchEvent } from "../replay/events.js";
+import { Execution } from "../replay/execution.js";
+import type { HookState } from "../replay/hook-state.js";
+import { decodeValue } from "../replay/values.js";
+import type { ClaimedRun } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import type { Workflow } from "../workflow/define-workflow.js";
+import type { Clock } from "./clock.js";
+import { CommitQueue } from "./commit-queue.js";
+import type { Logger } from "./logger.js";
+import { RunDriver } from "./run-driver.js";
+import type { Signals } from "./signals.js";
+import { WarmCache } from "./warm-cache.js";
+
+export interface WorkerOptions {
+  /** Runs executed at once by this worker (suspended runs do not count). Default 1000. */
+  concurrency?: number;
+  /** How long a claim lasts without a heartbeat; a crashed worker's runs are taken over after it. Default 30s. */
+  leaseMs?: number;
+  /** Suspended runs kept live in memory for warm resume (no replay). Default 10,000. */
+  warmCacheSize?: number;
+  /** Runs claimed per query. Default 256. */
+  claimBatch?: number;
+}
+
+export interface WorkerDeps {
+  store: Store;
+  clock: Clock;
+  signals: Signals;
+  logger: Logger;
+  owner: string;
+  workflows: ReadonlyMap<string, Workflow>;
+  onHookRegistered?: (hook: HookState) => void;
+}
+
+/**
+ * Claims ready runs and drives them: the claim → replay (or warm resume) → commit loop. Woken by
+ * in-process signals, by the store's cross-process watch, and by the next due timer.
+ */
+export class Worker {
+  private readonly drivers = new Map<string, RunDriver>();
+  /** Runs claimed and not yet given back: being loaded, replayed or driven. */
+  private readonly inflight = new Set<string>();
+  private readonly warm: WarmCache<Execution>;
+  private readonly commits: CommitQueue;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly claimBatch: number;
+  private claiming = false;
+  private again = false;
+  private running = false;
+  private cancelTimer: (() => void) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private unwatch: (() => void) | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private readonly onReady = (runId?: string) => this.wakeUp(runId);
+  private readonly onCancel = (runId: string) => this.drivers.get(runId)?.kick({ cancel: true });
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    options: WorkerOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? 1000;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.claimBatch = options.claimBatch ?? 256;
+    this.warm = new WarmCache(options.warmCacheSize ?? 10_000);
+    this.commits = new CommitQueue(deps.store);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.deps.signals.on("ready", this.onReady);
+    this.deps.signals.on("cancel", this.onCancel);
+    this.unwatch = this.deps.store.watch(() => this.onForeignChange());
+    // A ref'd timer keeps the process alive while the worker runs; close() ends it.
+    this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.deps.signals.off("ready", this.onReady);
+    this.deps.signals.off("cancel", this.onCancel);
+    this.unwatch?.();
+    this.cancelTimer?.();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const d of this.drivers.values()) d.stop("worker stopping");
+    this.drivers.clear();
+    this.warm.clear();
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  /** Resolves when no run is being driven and no claim is under way (tests, graceful shutdown). */
+  async idle(): Promise<void> {
+    this.schedule();
+    while (this.running && (this.inflight.size > 0 || this.claiming || this.again)) {
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  get activeRuns(): number {
+    return this.inflight.size;
+  }
+
+  private wakeUp(runId?: string): void {
+    if (runId) {
+      const driver = this.drivers.get(runId);
+      if (driver) {
+        driver.kick({ inbox: true });
+        return;
+      }
+    }
+    this.schedule();
+  }
+
+  private onForeignChange(): void {
+    this.schedule();
+    if (this.drivers.size === 0) return;
+    void this.deps.store.ownedRunsWithWork(this.deps.owner).then(
+      (ids) => {
+        for (const id of ids) this.drivers.get(id)?.kick({ inbox: true, cancel: true });
+      },
+      (err) => this.deps.logger.warn("could not check held runs for new work", { error: serializeError(err) }),
+    );
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    if (this.claiming) {
+      this.again = true;
+      return;
+    }
+    this.claiming = true;
+    setImmediate(() => void this.claimLoop());
+  }
+
+  private async claimLoop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        while (this.running && this.inflight.size < this.concurrency) {
+          const limit = Math.min(this.claimBatch, this.concurrency - this.inflight.size);
+          const claimed = await this.deps.store.claimRuns({
+            owner: this.deps.owner,
+            now: this.deps.clock.now(),
+            leaseMs: this.leaseMs,
+            limit,
+            workflows: [...this.deps.workflows.keys()],
+          });
+          for (const c of claimed) {
+            this.inflight.add(c.run.id);
+            void this.drive(c);
+          }
+          if (claimed.length < limit) break;
+        }
+      } while (this.again && this.running);
+      await this.scheduleTimer();
+    } catch (err) {
+      this.deps.logger.error("claiming runs failed; retrying in 1s", { error: serializeError(err) });
+      this.cancelTimer?.();
+      this.cancelTimer = this.deps.clock.setTimer(this.deps.clock.now() + 1000, () => this.schedule());
+    } finally {
+      this.claiming = false;
+      if (this.again) this.schedule();
+      else this.notifyIdle();
+    }
+  }
+
+  private async scheduleTimer(): Promise<void> {
+    if (!this.running) return;
+    const next = await this.deps.store.nextWakeAt();
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    if (next !== undefined) this.cancelTimer = this.deps.clock.setTimer(next, () => this.schedule());
+  }
+
+  private async drive(claim: ClaimedRun): Promise<void> {
+    try {
+      await this.driveClaimed(claim);
+    } catch (err) {
+      this.deps.logger.error(`run ${claim.run.id}: could not be loaded; it will be retried when its lease ends`, {
+        error: serializeError(err),
+      });
+    } finally {
+      this.inflight.delete(claim.run.id);
+      if (this.inflight.size < this.concurrency) this.schedule();
+      this.notifyIdle();
+    }
+  }
+
+  private async driveClaimed(claim: ClaimedRun): Promise<void> {
+    const { run } = claim;
+    const workflow = this.deps.workflows.get(run.workflow)!;
+    let exec = this.warm.take(run.id);
+    let cold = false;
+    if (!exec || exec.seq !== run.seq) {
+      cold = true;
+      exec = new Execution(run.id, run.workflow, {
+        now: () => this.deps.clock.now(),
+        newHookId,
+        random: Math.random,
+        randomUUID,
+      });
+      const events = await this.deps.store.readEvents(run.id);
+      exec.start(workflow.fn, decodeValue<unknown[]>(run.input) ?? []);
+      await exec.replay(events);
+      exec.seq = run.seq;
+    }
+    const fresh = run.seq === 1;
+    const intro: LatchEvent = fresh
+      ? { type: "run.started" }
+      : {
+          type: "run.resumed",
+          reason: run.cancelRequested ? "cancel" : claim.inbox.length ? "payload" : cold ? "recovery" : "timer",
+        };
+    const driver = new RunDriver(
+      {
+        store: this.deps.store,
+        commits: this.commits,
+        clock: this.deps.clock,
+        owner: this.deps.owner,
+        logger: this.deps.logger,
+        signals: this.deps.signals,
+        onHookRegistered: this.deps.onHookRegistered,
+      },
+      exec,
+      { intro, inbox: claim.inbox, cancelRequested: run.cancelRequested, cold },
+    );
+    this.drivers.set(run.id, driver);
+    const end = await driver.drive();
+    this.drivers.delete(run.id);
+    if (end.kind === "suspended" && this.running) this.warm.put(run.id, exec);
+    if (end.kind === "dropped" && end.reason !== "stopped") {
+      this.deps.logger.warn(`run ${run.id}: dropped (${end.reason}); another worker holds it or it will be retried`);
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.drivers.size === 0) return;
+    try {
+      const lost = await this.deps.store.renewLeases(
+        this.deps.owner,
+        [...this.drivers.keys()],
+        this.deps.clock.now(),
+        this.leaseMs,
+      );
+      for (const id of lost) this.drivers.get(id)?.stop("lease lost");
+    } catch (err) {
+      this.deps.logger.warn("lease renewal failed", { error: serializeError(err) });
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.inflight.size > 0 || this.claiming) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+}

@@ -1,0 +1,174 @@
+import type { SerializedError } from "../errors.js";
+import type { HookKind, LatchEvent } from "../replay/events.js";
+
+/** Where a run is in its life. Terminal: succeeded, failed, cancelled, timed_out. */
+export type RunStatus = "pending" | "running" | "suspended" | "succeeded" | "failed" | "cancelled" | "timed_out";
+export const TERMINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "cancelled", "timed_out"];
+export const isTerminal = (s: RunStatus): boolean => TERMINAL_STATUSES.includes(s);
+
+export interface RunRecord {
+  id: string;
+  workflow: string;
+  version?: string;
+  status: RunStatus;
+  /** JSON text of the arguments array. */
+  input?: string;
+  /** JSON text of the return value, when succeeded. */
+  output?: string;
+  error?: SerializedError;
+  /** Position of the last event in the log. */
+  seq: number;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+  /** When a worker should next look at the run (a timer, a payload, a cancel); undefined: nothing due. */
+  wakeAt?: number;
+  cancelRequested: boolean;
+}
+
+/** A hook is `pending` until it is disposed, it expires, or its run ends. */
+export type HookStatus = "pending" | "expired" | "disposed";
+
+export interface HookRecord {
+  hookId: string;
+  runId: string;
+  token: string;
+  name?: string;
+  kind: HookKind;
+  status: HookStatus;
+  /** JSON Schema of the payload, derived from the hook's Standard Schema when it was created. */
+  schema?: unknown;
+  metadata?: unknown;
+  createdAt: number;
+  expiresAt?: number;
+  closedAt?: number;
+  /** How many payloads were accepted for this hook. */
+  payloads: number;
+}
+
+/** A payload accepted by resumeHook, waiting for (or already consumed by) its run. */
+export interface InboxRecord {
+  id: number;
+  token: string;
+  hookId: string;
+  runId: string;
+  /** JSON text, or undefined for an undefined payload. */
+  payload?: string;
+  receivedAt: number;
+}
+
+export interface NewRun {
+  id: string;
+  workflow: string;
+  version?: string;
+  input?: string;
+  now: number;
+}
+
+export interface ClaimedRun {
+  run: RunRecord;
+  /** Payloads waiting for the run, oldest first (saves the worker a round trip). */
+  inbox: InboxRecord[];
+}
+
+/** A hook registration carried by a commit; its token must be free among live hooks. */
+export interface HookRegistration {
+  hookId: string;
+  token: string;
+  name?: string;
+  kind: HookKind;
+  schema?: unknown;
+  metadata?: unknown;
+  expiresAt?: number;
+  /** Custom tokens may adopt payloads sent earlier with `ifMissing: "keep"`. */
+  adoptEarly: boolean;
+}
+
+/**
+ * One state change of one run, applied atomically: append `events` right after `expectedSeq`
+ * (else: conflict, nothing written) and apply their effects.
+ */
+export interface RunCommit {
+  runId: string;
+  owner: string;
+  expectedSeq: number;
+  events: LatchEvent[];
+  registerHooks?: HookRegistration[];
+  /** Hook ids now expired or disposed (terminal hook states). */
+  closeHooks?: { hookId: string; status: "expired" | "disposed" }[];
+  /** Close every hook of the run still pending (the run ended). */
+  closeAllHooks?: boolean;
+  /** Inbox rows delivered by this commit's hook.received events. */
+  consumeInbox?: number[];
+  status?: RunStatus;
+  output?: string;
+  error?: SerializedError;
+  /**
+   * Give the run up: the owner releases it and the run sleeps until `wakeAt` (a timer), or at
+   * once if a payload or cancel arrived meanwhile. Omitted: the owner keeps its lease.
+   */
+  release?: { wakeAt?: number };
+  now: number;
+}
+
+export type CommitResult =
+  | {
+      ok: true;
+      seq: number;
+      /** Payloads waiting for this run that it has not consumed (sent meanwhile, or adopted). */
+      pendingInbox: number;
+      cancelRequested: boolean;
+    }
+  | { ok: false; reason: "conflict" | "lease_lost" }
+  | { ok: false; reason: "token_taken"; hookIds: string[] };
+
+export interface ResumeRequest {
+  token: string;
+  payload?: string;
+  idempotencyKey?: string;
+  ifMissing: "error" | "keep";
+  now: number;
+}
+
+export type ResumeOutcome =
+  | { status: "accepted"; runId: string; hookId: string; inboxId: number; repeated: boolean }
+  | { status: "kept"; inboxId: number; repeated: boolean }
+  | { status: "not_found" }
+  | { status: "expired"; expiredAt?: number }
+  | { status: "disposed" };
+
+export type CancelOutcome =
+  | { status: "not_found" }
+  | { status: "already_finished"; run: RunRecord }
+  /** The run was not held by a worker: cancelled now, hooks disposed. */
+  | { status: "cancelled"; run: RunRecord }
+  /** A worker holds the run: it stops at its next durable call. */
+  | { status: "requested"; run: RunRecord };
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `cursor` to get the next page; undefined on the last page. */
+  nextCursor?: string;
+}
+
+export interface RunFilter {
+  status?: RunStatus | RunStatus[];
+  workflow?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface HookFilter {
+  status?: HookStatus;
+  runId?: string;
+  name?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface EventFilter {
+  afterSeq?: number;
+  /** Only events whose type starts with this prefix, such as "hook" or "step.completed". */
+  typePrefix?: string;
+  limit?: number;
+}

@@ -1,0 +1,76 @@
+import type { EventRecord } from "../replay/events.js";
+import type {
+  CancelOutcome,
+  ClaimedRun,
+  CommitResult,
+  EventFilter,
+  HookFilter,
+  HookRecord,
+  InboxRecord,
+  NewRun,
+  Page,
+  ResumeOutcome,
+  ResumeRequest,
+  RunCommit,
+  RunFilter,
+  RunRecord,
+} from "./records.js";
+
+/**
+ * THE storage contract. Small and semantic: each method is one state change (one transaction) or
+ * one read. A race is never an exception thrown half-way; it is a typed outcome (a conflict, a
+ * token taken) with nothing written.
+ *
+ * Times are milliseconds since the epoch passed in by the caller (`now`), so a virtual clock
+ * drives timers in tests exactly as the wall clock does in production.
+ */
+export interface Store {
+  readonly kind: string;
+
+  /** Creates the run with its `run.created` event; it is ready for a worker at once. */
+  createRun(run: NewRun): Promise<RunRecord>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  listRuns(filter: RunFilter): Promise<Page<RunRecord>>;
+  readEvents(runId: string, filter?: EventFilter): Promise<EventRecord[]>;
+
+  /**
+   * Leases up to `limit` runs that are due (wakeAt ≤ now) and not held by a live lease. A crashed worker's runs become claimable when its
+   * lease ends.
+   */
+  claimRuns(opts: {
+    owner: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+    /** Only runs of these workflows (the ones this worker has code for). */
+    workflows: string[];
+  }): Promise<ClaimedRun[]>;
+  /** Extends the owner's leases on these runs; returns the ids it no longer holds. */
+  renewLeases(owner: string, runIds: string[], now: number, leaseMs: number): Promise<string[]>;
+  /** Runs held by `owner` that have unconsumed payloads or a cancel request. */
+  ownedRunsWithWork(owner: string): Promise<string[]>;
+  /** Applies every commit, each in isolation (one failing does not stop the others); in order. */
+  commit(batch: RunCommit[]): Promise<CommitResult[]>;
+  /** Unconsumed payloads of a run, oldest first. */
+  readInbox(runId: string): Promise<InboxRecord[]>;
+  /** Records that a worker can run these workflows, so clients can check names they are given. */
+  registerWorkflows(names: string[], now: number): Promise<void>;
+  /** Workflow names any worker has registered. */
+  listWorkflows(): Promise<string[]>;
+  /** The earliest wakeAt of runs no worker holds, if any. */
+  nextWakeAt(): Promise<number | undefined>;
+
+  /** The pending hook with this token, else the most recent one that had it. */
+  getHook(token: string): Promise<HookRecord | undefined>;
+  listHooks(filter: HookFilter): Promise<Page<HookRecord>>;
+  /** Records a payload for the hook with this token (idempotently when a key is given). */
+  resumeHook(req: ResumeRequest): Promise<ResumeOutcome>;
+  cancelRun(runId: string, now: number): Promise<CancelOutcome>;
+
+  /**
+   * Calls `listener` when another process may have changed something a worker cares about (a new
+   * run, a payload, a cancel). Returns an unsubscribe function.
+   */
+  watch(listener: () => void): () => void;
+  close(): Promise<void>;
+}

@@ -1,0 +1,611 @@
+import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { NotALatchDatabaseError, type SerializedError, StoreUnavailableError } from "../../errors.js";
+import type { EventRecord, LatchEvent } from "../../replay/events.js";
+import {
+  type CancelOutcome,
+  type ClaimedRun,
+  type CommitResult,
+  type EventFilter,
+  type HookFilter,
+  type HookRecord,
+  type InboxRecord,
+  isTerminal,
+  type NewRun,
+  type Page,
+  type ResumeOutcome,
+  type ResumeRequest,
+  type RunCommit,
+  type RunFilter,
+  type RunRecord,
+  type RunStatus,
+} from "../../store/records.js";
+import type { Store } from "../../store/store.js";
+import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
+import { SQLITE_MIGRATIONS } from "./migrations.js";
+
+/** Written to `PRAGMA application_id` so a Latch database is recognisable ("LATC"). */
+const APPLICATION_ID = 0x4c415443;
+
+export interface SqliteStoreOptions {
+  /**
+   * "normal" (default): WAL with synchronous=NORMAL — a committed change survives a process crash;
+   * a power loss may drop the last transactions. "full": synchronous=FULL, survives power loss too.
+   */
+  durability?: "normal" | "full";
+  /** How often another process's writes are looked for, in ms (default 20). */
+  watchIntervalMs?: number;
+}
+
+type Row = Record<string, any>;
+
+/**
+ * The embedded default store: one SQLite file in WAL mode through better-sqlite3. Several processes
+ * on one machine may share the file; each state change is one IMMEDIATE transaction.
+ *
+ * @example
+ * const store = SqliteStore.open(".latch/latch.db");
+ * const latch = await createLatch({ workflows, store });
+ */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite";
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly stmts = new Map<string, Database.Statement>();
+  private readonly listeners = new Set<() => void>();
+  private watchTimer: NodeJS.Timeout | undefined;
+  private dataVersion = 0;
+  private closed = false;
+
+  private constructor(path: string, db: Database.Database, private readonly options: SqliteStoreOptions) {
+    this.path = path;
+    this.db = db;
+  }
+
+  /**
+   * Opens (creating if needed) a Latch database. `path` is a file path or ":memory:".
+   * @throws StoreUnavailableError when the file or its folder cannot be written.
+   * @throws NotALatchDatabaseError when the file is another kind of file or database.
+   */
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+    const memory = path === ":memory:" || path === "";
+    const file = memory ? ":memory:" : resolve(path);
+    if (!memory) {
+      const dir = dirname(file);
+      try {
+        if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+        accessSync(dir, constants.W_OK);
+        if (existsSync(file)) accessSync(file, constants.R_OK | constants.W_OK);
+      } catch (err) {
+        throw new StoreUnavailableError(
+          `store: cannot write the database at ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). ` +
+            "Pick a path in a writable folder with --db / LATCH_DATABASE_URL, or fix the folder's permissions.",
+          { cause: err },
+        );
+      }
+    }
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+      db.pragma("busy_timeout = 10000");
+    } catch (err) {
+      throw new StoreUnavailableError(`store: cannot open the database at ${file}: ${(err as Error).message}.`, {
+        cause: err,
+      });
+    }
+    const store = new SqliteStore(file, db, options);
+    try {
+      store.migrate();
+    } catch (err) {
+      db.close();
+      if (err instanceof NotALatchDatabaseError) throw err;
+      const code = (err as { code?: string }).code ?? "";
+      if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") {
+        throw new NotALatchDatabaseError(
+          `store: ${file} is not a SQLite database. Point --db / LATCH_DATABASE_URL at a Latch database or a new file.`,
+          { cause: err },
+        );
+      }
+      if (code === "SQLITE_READONLY" || code === "SQLITE_CANTOPEN" || code === "SQLITE_IOERR") {
+        throw new StoreUnavailableError(`store: cannot write the database at ${file} (${code}).`, { cause: err });
+      }
+      throw err;
+    }
+    return store;
+  }
+
+  private migrate(): void {
+    const db = this.db;
+    const appId = db.pragma("application_id", { simple: true }) as number;
+    const version = db.pragma("user_version", { simple: true }) as number;
+    const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as Row).n;
+    if (appId !== APPLICATION_ID && (tables > 0 || version > 0)) {
+      throw new NotALatchDatabaseError(
+        `store: ${this.path} is a SQLite database of another application (it has ${tables} tables and no Latch marker). ` +
+          "Latch keeps its own file: point --db / LATCH_DATABASE_URL at a new path such as .latch/latch.db.",
+      );
+    }
+    if (version > SQLITE_MIGRATIONS.length) {
+      throw new NotALatchDatabaseError(
+        `store: ${this.path} has schema version ${version}, newer than this Latch knows (${SQLITE_MIGRATIONS.length}). Upgrade latch.`,
+      );
+    }
+    if (this.path !== ":memory:") db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${this.options.durability === "full" ? "FULL" : "NORMAL"}`);
+    db.pragma("temp_store = MEMORY");
+    db.pragma("cache_size = -32000");
+    if (version < SQLITE_MIGRATIONS.length) {
+      db.transaction(() => {
+        for (let v = version; v < SQLITE_MIGRATIONS.length; v++) db.exec(SQLITE_MIGRATIONS[v]!);
+        db.pragma(`application_id = ${APPLICATION_ID}`);
+        db.pragma(`user_version = ${SQLITE_MIGRATIONS.length}`);
+      }).immediate();
+    }
+    this.dataVersion = db.pragma("data_version", { simple: true }) as number;
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  private tx<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  async createRun(run: NewRun): Promise<RunRecord> {
+    const event: LatchEvent = { type: "run.created", workflow: run.workflow, version: run.version, input: run.input };
+    this.tx(() => {
+      this.stmt(
+        `INSERT INTO runs (id, workflow, version, status, input, seq, wake_at, created_at, updated_at)
+         VALUES (?, ?, ?, 'pending', ?, 1, ?, ?, ?)`,
+      ).run(run.id, run.workflow, run.version ?? null, run.input ?? null, run.now, run.now, run.now);
+      this.insertEvent(run.id, 1, event, run.now);
+    });
+    return {
+      id: run.id,
+      workflow: run.workflow,
+      version: run.version,
+      status: "pending",
+      input: run.input,
+      seq: 1,
+      createdAt: run.now,
+      updatedAt: run.now,
+      wakeAt: run.now,
+      cancelRequested: false,
+    };
+  }
+
+  private insertEvent(runId: string, seq: number, event: LatchEvent, now: number): void {
+    this.stmt("INSERT INTO events (run_id, seq, type, data, at) VALUES (?, ?, ?, ?, ?)").run(
+      runId,
+      seq,
+      event.type,
+      JSON.stringify(event),
+      now,
+    );
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const row = this.stmt("SELECT * FROM runs WHERE id = ?").get(runId) as Row | undefined;
+    return row ? toRun(row) : undefined;
+  }
+
+  async listRuns(filter: RunFilter): Promise<Page<RunRecord>> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const statuses = filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
+    if (statuses.length) {
+      where.push(`status IN (${statuses.map(() => "?").join(",")})`);
+      args.push(...statuses);
+    }
+    if (filter.workflow) {
+      where.push("workflow = ?");
+      args.push(filter.workflow);
+    }
+    const cursor = decodeCursor(filter.cursor);
+    if (cursor) {
+      where.push("(created_at < ? OR (created_at = ? AND id < ?))");
+      args.push(cursor.at, cursor.at, cursor.id);
+    }
+    const limit = pageSize(filter.limit);
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      )
+      .all(...args, limit + 1) as Row[];
+    const items = rows.slice(0, limit).map(toRun);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : undefined };
+  }
+
+  async readEvents(runId: string, filter: EventFilter = {}): Promise<EventRecord[]> {
+    const rows = this.stmt(
+      `SELECT seq, data, at FROM events WHERE run_id = ? AND seq > ? AND (? IS NULL OR type >= ? AND type < ?)
+       ORDER BY seq LIMIT ?`,
+    ).all(
+      runId,
+      filter.afterSeq ?? 0,
+      filter.typePrefix ?? null,
+      filter.typePrefix ?? "",
+      `${filter.typePrefix ?? ""}\uffff`,
+      filter.limit ?? -1,
+    ) as Row[];
+    return rows.map((r) => ({ ...(JSON.parse(r.data) as LatchEvent), seq: r.seq, at: r.at }));
+  }
+
+  async claimRuns(opts: {
+    owner: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+    workflows: string[];
+  }): Promise<ClaimedRun[]> {
+    const { owner, now, leaseMs, limit, workflows } = opts;
+    if (workflows.length === 0) return [];
+    return this.tx(() => {
+      const rows = this.stmt(
+        `UPDATE runs SET owner = ?, lease_until = ?, status = 'running', updated_at = ?
+         WHERE id IN (SELECT id FROM runs WHERE wake_at <= ? AND (owner IS NULL OR lease_until < ?)
+                        AND workflow IN (${workflows.map(() => "?").join(",")})
+                      ORDER BY wake_at LIMIT ?)
+         RETURNING *`,
+      ).all(owner, now + leaseMs, now, now, now, ...workflows, limit) as Row[];
+      const inbox = this.stmt("SELECT * FROM inbox WHERE run_id = ? AND consumed_at IS NULL ORDER BY id");
+      return rows.map((row) => ({
+        run: toRun(row),
+        inbox: row.pending_inbox > 0 ? (inbox.all(row.id) as Row[]).map(toInbox) : [],
+      }));
+    });
+  }
+
+  async registerWorkflows(names: string[], now: number): Promise<void> {
+    this.tx(() => {
+      const s = this.stmt(
+        "INSERT INTO workflows (name, seen_at) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at",
+      );
+      for (const n of names) s.run(n, now);
+    });
+  }
+
+  async listWorkflows(): Promise<string[]> {
+    return (this.stmt("SELECT name FROM workflows ORDER BY name").all() as Row[]).map((r) => r.name);
+  }
+
+  async renewLeases(owner: string, runIds: string[], now: number, leaseMs: number): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    const held = new Set<string>();
+    this.tx(() => {
+      const s = this.stmt("UPDATE runs SET lease_until = ? WHERE id = ? AND owner = ? RETURNING id");
+      for (const id of runIds) {
+        const r = s.get(now + leaseMs, id, owner) as Row | undefined;
+        if (r) held.add(r.id);
+      }
+    });
+    return runIds.filter((id) => !held.has(id));
+  }
+
+  async ownedRunsWithWork(owner: string): Promise<string[]> {
+    return (
+      this.stmt("SELECT id FROM runs WHERE owner = ? AND (pending_inbox > 0 OR cancel_requested = 1)").all(
+        owner,
+      ) as Row[]
+    ).map((r) => r.id);
+  }
+
+  async commit(batch: RunCommit[]): Promise<CommitResult[]> {
+    return this.tx(() => batch.map((c) => this.commitOne(c)));
+  }
+
+  private commitOne(c: RunCommit): CommitResult {
+    const run = this.stmt(
+      "SELECT seq, owner, lease_until, pending_inbox, cancel_requested FROM runs WHERE id = ?",
+    ).get(c.runId) as Row | undefined;
+    if (!run) return { ok: false, reason: "conflict" };
+    if (run.owner !== c.owner || run.lease_until < c.now) return { ok: false, reason: "lease_lost" };
+    if (run.seq !== c.expectedSeq) return { ok: false, reason: "conflict" };
+
+    if (c.registerHooks?.length) {
+      const taken: string[] = [];
+      for (const h of c.registerHooks) {
+        this.stmt(
+          "UPDATE hooks SET status = 'expired', closed_at = ? WHERE token = ? AND status = 'pending' AND expires_at <= ?",
+        ).run(c.now, h.token, c.now);
+        if (this.stmt("SELECT 1 FROM hooks WHERE token = ? AND status = 'pending'").get(h.token)) taken.push(h.hookId);
+      }
+      if (taken.length) return { ok: false, reason: "token_taken", hookIds: taken };
+    }
+
+    let seq = c.expectedSeq;
+    for (const e of c.events) this.insertEvent(c.runId, ++seq, e, c.now);
+
+    let pendingInbox: number = run.pending_inbox;
+    for (const h of c.registerHooks ?? []) {
+      this.stmt(
+        `INSERT INTO hooks (id, run_id, token, name, kind, status, schema, metadata, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
+      ).run(
+        h.hookId,
+        c.runId,
+        h.token,
+        h.name ?? null,
+        h.kind,
+        h.schema === undefined ? null : JSON.stringify(h.schema),
+        h.metadata === undefined ? null : JSON.stringify(h.metadata),
+        c.now,
+        h.expiresAt ?? null,
+      );
+      if (h.adoptEarly) {
+        const adopted = this.stmt(
+          "UPDATE inbox SET hook_id = ?, run_id = ? WHERE token = ? AND hook_id IS NULL",
+        ).run(h.hookId, c.runId, h.token).changes;
+        if (adopted) {
+          pendingInbox += adopted;
+          this.stmt("UPDATE hooks SET payloads = payloads + ? WHERE id = ?").run(adopted, h.hookId);
+        }
+      }
+    }
+    for (const h of c.closeHooks ?? []) {
+      this.stmt("UPDATE hooks SET status = ?, closed_at = ? WHERE id = ? AND status = 'pending'").run(
+        h.status,
+        c.now,
+        h.hookId,
+      );
+    }
+    if (c.closeAllHooks) {
+      this.stmt("UPDATE hooks SET status = 'disposed', closed_at = ? WHERE run_id = ? AND status = 'pending'").run(
+        c.now,
+        c.runId,
+      );
+    }
+    if (c.consumeInbox?.length) {
+      const s = this.stmt("UPDATE inbox SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL");
+      for (const id of c.consumeInbox) pendingInbox -= s.run(c.now, id).changes;
+    }
+
+    const terminal = c.status !== undefined && isTerminal(c.status);
+    const release = terminal || c.release !== undefined;
+    const wakeAt = terminal
+      ? null
+      : release
+        ? pendingInbox > 0 || run.cancel_requested
+          ? c.now
+          : (c.release?.wakeAt ?? null)
+        : undefined;
+    this.stmt(
+      `UPDATE runs SET seq = ?, pending_inbox = ?, updated_at = ?,
+         status = coalesce(?, status), output = coalesce(?, output), error = coalesce(?, error),
+         finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
+         owner = CASE WHEN ? THEN NULL ELSE owner END,
+         lease_until = CASE WHEN ? THEN NULL ELSE lease_until END,
+         wake_at = CASE WHEN ? THEN ? ELSE wake_at END
+       WHERE id = ?`,
+    ).run(
+      seq,
+      pendingInbox,
+      c.now,
+      c.status ?? null,
+      c.output ?? null,
+      c.error ? JSON.stringify(c.error) : null,
+      terminal ? 1 : 0,
+      c.now,
+      release ? 1 : 0,
+      release ? 1 : 0,
+      wakeAt !== undefined ? 1 : 0,
+      wakeAt ?? null,
+      c.runId,
+    );
+    return { ok: true, seq, pendingInbox, cancelRequested: run.cancel_requested === 1 };
+  }
+
+  async readInbox(runId: string): Promise<InboxRecord[]> {
+    return (
+      this.stmt("SELECT * FROM inbox WHERE run_id = ? AND consumed_at IS NULL ORDER BY id").all(runId) as Row[]
+    ).map(toInbox);
+  }
+
+  async nextWakeAt(): Promise<number | undefined> {
+    const row = this.stmt(
+      `SELECT min(t) AS t FROM (
+         SELECT min(wake_at) AS t FROM runs WHERE wake_at IS NOT NULL AND owner IS NULL
+         UNION ALL
+         SELECT min(lease_until) AS t FROM runs WHERE owner IS NOT NULL AND wake_at IS NOT NULL)`,
+    ).get() as Row;
+    return row.t ?? undefined;
+  }
+
+  async getHook(token: string): Promise<HookRecord | undefined> {
+    const row = this.stmt(
+      "SELECT * FROM hooks WHERE token = ? ORDER BY status = 'pending' DESC, created_at DESC, id DESC LIMIT 1",
+    ).get(token) as Row | undefined;
+    return row ? toHook(row) : undefined;
+  }
+
+  async listHooks(filter: HookFilter): Promise<Page<HookRecord>> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.status) {
+      where.push("status = ?");
+      args.push(filter.status);
+    }
+    if (filter.runId) {
+      where.push("run_id = ?");
+      args.push(filter.runId);
+    }
+    if (filter.name) {
+      where.push("name = ?");
+      args.push(filter.name);
+    }
+    const cursor = decodeCursor(filter.cursor);
+    if (cursor) {
+      where.push("(created_at < ? OR (created_at = ? AND id < ?))");
+      args.push(cursor.at, cursor.at, cursor.id);
+    }
+    const limit = pageSize(filter.limit);
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM hooks ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      )
+      .all(...args, limit + 1) as Row[];
+    const items = rows.slice(0, limit).map(toHook);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.hookId) : undefined };
+  }
+
+  async resumeHook(req: ResumeRequest): Promise<ResumeOutcome> {
+    return this.tx((): ResumeOutcome => {
+      if (req.idempotencyKey !== undefined) {
+        const seen = this.stmt("SELECT id, hook_id, run_id FROM inbox WHERE token = ? AND idempotency_key = ?").get(
+          req.token,
+          req.idempotencyKey,
+        ) as Row | undefined;
+        if (seen) {
+          return seen.hook_id
+            ? { status: "accepted", runId: seen.run_id, hookId: seen.hook_id, inboxId: seen.id, repeated: true }
+            : { status: "kept", inboxId: seen.id, repeated: true };
+        }
+      }
+      const hook = this.stmt("SELECT id, run_id, expires_at FROM hooks WHERE token = ? AND status = 'pending'").get(
+        req.token,
+      ) as Row | undefined;
+      if (hook && !(hook.expires_at !== null && hook.expires_at <= req.now)) {
+        const inboxId = this.insertInbox(req, hook.id, hook.run_id);
+        this.stmt("UPDATE hooks SET payloads = payloads + 1 WHERE id = ?").run(hook.id);
+        this.stmt(
+          `UPDATE runs SET pending_inbox = pending_inbox + 1,
+             wake_at = CASE WHEN wake_at IS NULL OR wake_at > ? THEN ? ELSE wake_at END
+           WHERE id = ?`,
+        ).run(req.now, req.now, hook.run_id);
+        return { status: "accepted", runId: hook.run_id, hookId: hook.id, inboxId, repeated: false };
+      }
+      if (req.ifMissing === "keep") {
+        return { status: "kept", inboxId: this.insertInbox(req, null, null), repeated: false };
+      }
+      if (hook) return { status: "expired", expiredAt: hook.expires_at };
+      const last = this.stmt(
+        "SELECT status, expires_at FROM hooks WHERE token = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+      ).get(req.token) as Row | undefined;
+      if (!last) return { status: "not_found" };
+      return last.status === "expired" ? { status: "expired", expiredAt: last.expires_at } : { status: "disposed" };
+    });
+  }
+
+  private insertInbox(req: ResumeRequest, hookId: string | null, runId: string | null): number {
+    return Number(
+      this.stmt(
+        `INSERT INTO inbox (token, hook_id, run_id, payload, idempotency_key, received_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(req.token, hookId, runId, req.payload ?? null, req.idempotencyKey ?? null, req.now).lastInsertRowid,
+    );
+  }
+
+  async cancelRun(runId: string, now: number): Promise<CancelOutcome> {
+    return this.tx((): CancelOutcome => {
+      const row = this.stmt("SELECT * FROM runs WHERE id = ?").get(runId) as Row | undefined;
+      if (!row) return { status: "not_found" };
+      if (isTerminal(row.status)) return { status: "already_finished", run: toRun(row) };
+      if (row.owner !== null && row.lease_until >= now) {
+        this.stmt("UPDATE runs SET cancel_requested = 1, wake_at = ?, updated_at = ? WHERE id = ?").run(now, now, runId);
+        return { status: "requested", run: { ...toRun(row), cancelRequested: true } };
+      }
+      let seq: number = row.seq;
+      const hooks = this.stmt("SELECT id, token FROM hooks WHERE run_id = ? AND status = 'pending'").all(runId) as Row[];
+      for (const h of hooks) {
+        this.insertEvent(runId, ++seq, { type: "hook.disposed", hookId: h.id, token: h.token, reason: "run_ended" }, now);
+      }
+      this.insertEvent(runId, ++seq, { type: "run.cancelled" }, now);
+      this.stmt("UPDATE hooks SET status = 'disposed', closed_at = ? WHERE run_id = ? AND status = 'pending'").run(
+        now,
+        runId,
+      );
+      const updated = this.stmt(
+        `UPDATE runs SET status = 'cancelled', seq = ?, cancel_requested = 1, owner = NULL, lease_until = NULL,
+           wake_at = NULL, updated_at = ?, finished_at = ? WHERE id = ? RETURNING *`,
+      ).get(seq, now, now, runId) as Row;
+      return { status: "cancelled", run: toRun(updated) };
+    });
+  }
+
+  watch(listener: () => void): () => void {
+    this.listeners.add(listener);
+    if (!this.watchTimer && this.path !== ":memory:") {
+      this.watchTimer = setInterval(() => this.poll(), this.options.watchIntervalMs ?? 20);
+      this.watchTimer.unref();
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0 && this.watchTimer) {
+        clearInterval(this.watchTimer);
+        this.watchTimer = undefined;
+      }
+    };
+  }
+
+  private poll(): void {
+    if (this.closed) return;
+    // data_version changes only when *another* connection commits: a cheap cross-process doorbell.
+    const v = this.db.pragma("data_version", { simple: true }) as number;
+    if (v === this.dataVersion) return;
+    this.dataVersion = v;
+    for (const l of this.listeners) l();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.listeners.clear();
+    this.db.close();
+  }
+}
+
+function toRun(r: Row): RunRecord {
+  return {
+    id: r.id,
+    workflow: r.workflow,
+    version: r.version ?? undefined,
+    status: r.status as RunStatus,
+    input: r.input ?? undefined,
+    output: r.output ?? undefined,
+    error: r.error ? (JSON.parse(r.error) as SerializedError) : undefined,
+    seq: r.seq,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at ?? undefined,
+    wakeAt: r.wake_at ?? undefined,
+    cancelRequested: r.cancel_requested === 1,
+  };
+}
+
+function toHook(r: Row): HookRecord {
+  return {
+    hookId: r.id,
+    runId: r.run_id,
+    token: r.token,
+    name: r.name ?? undefined,
+    kind: r.kind,
+    status: r.status,
+    schema: r.schema ? JSON.parse(r.schema) : undefined,
+    metadata: r.metadata ? JSON.parse(r.metadata) : undefined,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at ?? undefined,
+    closedAt: r.closed_at ?? undefined,
+    payloads: r.payloads,
+  };
+}
+
+function toInbox(r: Row): InboxRecord {
+  return {
+    id: r.id,
+    token: r.token,
+    hookId: r.hook_id,
+    runId: r.run_id,
+    payload: r.payload ?? undefined,
+    receivedAt: r.received_at,
+  };
+}
