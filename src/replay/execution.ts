@@ -51,8 +51,22 @@ export class Execution {
     private readonly host: ExecutionHost,
   ) {}
 
-  /** Starts the workflow function. Call `replay` next (with the log, possibly empty). */
-  start(fn: (...args: any[]) => unknown, args: unknown[]): void {
+  /**
+   * Starts the workflow function and re-executes it against its log, one event at a time.
+   * Afterwards the execution is live: new calls become commands.
+   */
+  async begin(
+    fn: (...args: any[]) => unknown,
+    args: unknown[],
+    history: readonly (LatchEvent & { seq: number })[],
+  ): Promise<void> {
+    for (const e of history) {
+      if ("callSeq" in e && typeof e.callSeq === "number" && !this.recorded.has(e.callSeq)) {
+        this.recorded.set(e.callSeq, e as Extract<LatchEvent, { callSeq: number }>);
+        this.maxRecordedCall = Math.max(this.maxRecordedCall, e.callSeq);
+      }
+    }
+    this.remaining = history.filter(drivesCode).length;
     runInScope({ kind: "workflow", execution: this }, () => {
       let result: Promise<unknown>;
       try {
@@ -69,24 +83,18 @@ export class Execution {
         },
       );
     });
-  }
-
-  /** Re-executes the code against its log, one event at a time. Afterwards the execution is live. */
-  async replay(events: readonly (LatchEvent & { seq: number })[]): Promise<void> {
-    for (const e of events) {
-      if ("callSeq" in e && typeof e.callSeq === "number" && !this.recorded.has(e.callSeq)) {
-        this.recorded.set(e.callSeq, e as Extract<LatchEvent, { callSeq: number }>);
-        this.maxRecordedCall = Math.max(this.maxRecordedCall, e.callSeq);
-      }
-    }
-    this.remaining = events.filter(drivesCode).length;
     await settle();
-    for (const e of events) {
+    for (const e of history) {
       if (this.fatal) return;
       this.seq = e.seq;
       if (!drivesCode(e)) continue;
       this.remaining--;
-      this.apply(e);
+      try {
+        this.apply(e);
+      } catch (err) {
+        if (err !== this.fatal) throw err;
+        return;
+      }
       await settle();
     }
     this.remaining = 0;

@@ -49,6 +49,8 @@ export class VirtualClock implements Clock {
   /** Moves time forward, firing due timers in time order, and waits for the engine to settle. */
   async advance(by: Duration): Promise<void> {
     const target = this.time + parseDuration(by, "advance");
+    // Let what is already under way finish at the current time first (a resume just sent, say).
+    await this.afterAdvance?.();
     for (;;) {
       this.timers.sort((a, b) => a.at - b.at || a.id - b.id);
       const next = this.timers[0];

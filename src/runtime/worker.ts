@@ -207,8 +207,7 @@ export class Worker {
         randomUUID,
       });
       const events = await this.deps.store.readEvents(run.id);
-      exec.start(workflow.fn, decodeValue<unknown[]>(run.input) ?? []);
-      await exec.replay(events);
+      await exec.begin(workflow.fn, decodeValue<unknown[]>(run.input) ?? [], events);
       exec.seq = run.seq;
     }
     const fresh = run.seq === 1;
