@@ -77,8 +77,8 @@ export class Latch extends Client {
   }
 
   /** Resolves when the worker has nothing to do right now (every run suspended or finished). */
-  async idle(): Promise<void> {
-    await this.worker?.idle();
+  async idle(options?: { untilBlocked?: boolean }): Promise<void> {
+    await this.worker?.idle(options);
   }
 
   override async close(): Promise<void> {

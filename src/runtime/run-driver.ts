@@ -20,6 +20,8 @@ export interface DriverDeps {
   signals: Signals;
   /** Called once per hook, after its registration is committed (testing: mocks, counters). */
   onHookRegistered?: (hook: HookState) => void;
+  /** Called when the driver blocks waiting on running steps or timers. */
+  onBlocked?: () => void;
 }
 
 export type DriverEnd = { kind: "suspended" } | { kind: "finished"; status: RunStatus } | { kind: "dropped"; reason: string };
@@ -43,6 +45,8 @@ export class RunDriver {
   private wantCancel = false;
   private checkCancel = false;
   private stopped = false;
+  /** True while the run waits on running steps or timers with nothing else to do. */
+  blocked = false;
 
   constructor(
     private readonly deps: DriverDeps,
@@ -231,10 +235,15 @@ export class RunDriver {
       const cancelTimer = at === undefined ? undefined : this.deps.clock.setTimer(at, () => this.wake?.());
       this.wake = () => {
         this.wake = undefined;
+        this.blocked = false;
         cancelTimer?.();
         resolve();
       };
       if (this.queue.length || this.stopped) this.wake();
+      else {
+        this.blocked = true;
+        this.deps.onBlocked?.();
+      }
     });
   }
 

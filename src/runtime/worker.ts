@@ -96,11 +96,22 @@ export class Worker {
   }
 
   /** Resolves when no run is being driven and no claim is under way (tests, graceful shutdown). */
-  async idle(): Promise<void> {
+  /**
+   * Resolves when no run is being driven and no claim is under way. With `untilBlocked`, runs that
+   * only wait on running steps or timers count as idle (a virtual clock must move for them).
+   */
+  async idle(options: { untilBlocked?: boolean } = {}): Promise<void> {
     this.schedule();
-    while (this.running && (this.inflight.size > 0 || this.claiming || this.again)) {
+    while (this.running && (this.claiming || this.again || this.busyRuns(options.untilBlocked ?? false))) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
+  }
+
+  private busyRuns(untilBlocked: boolean): boolean {
+    if (!untilBlocked) return this.inflight.size > 0;
+    if (this.inflight.size !== this.drivers.size) return true;
+    for (const d of this.drivers.values()) if (!d.blocked) return true;
+    return false;
   }
 
   get activeRuns(): number {
@@ -226,6 +237,7 @@ export class Worker {
         logger: this.deps.logger,
         signals: this.deps.signals,
         onHookRegistered: this.deps.onHookRegistered,
+        onBlocked: () => this.notifyIdle(true),
       },
       exec,
       { intro, inbox: claim.inbox, cancelRequested: run.cancelRequested, cold },
@@ -254,8 +266,8 @@ export class Worker {
     }
   }
 
-  private notifyIdle(): void {
-    if (this.inflight.size > 0 || this.claiming) return;
+  private notifyIdle(force = false): void {
+    if (!force && (this.inflight.size > 0 || this.claiming)) return;
     for (const w of this.idleWaiters.splice(0)) w();
   }
 }

@@ -65,7 +65,7 @@ export async function createTestLatch(options: TestLatchOptions): Promise<TestLa
       });
     },
   });
-  clock.afterAdvance = () => latch!.idle();
+  clock.afterAdvance = () => latch!.idle({ untilBlocked: true });
   return Object.defineProperties(latch, {
     clock: { value: clock },
     hookCount: { get: () => total },

@@ -1,0 +1,95 @@
+import {
+  ClosedError,
+  HookConflictError,
+  HookDisposedError,
+  HookExpiredError,
+  HookNotFoundError,
+  InvalidArgumentError,
+  LatchError,
+  PayloadValidationError,
+  RunNotFoundError,
+  StoreError,
+  UnknownWorkflowError,
+} from "../errors.js";
+
+/** An RFC 9457 problem document, as every error of the HTTP API is answered. */
+export interface Problem {
+  /** `urn:latch:error:<CODE>`: stable, one per error code. */
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  /** The typed error's stable code, such as "HOOK_NOT_FOUND" (the same as `err.code` in code). */
+  code: string;
+  instance?: string;
+  /** PAYLOAD_INVALID: every problem found in the payload. */
+  issues?: { path: string; message: string }[];
+  /** INVALID_ARGUMENT and its kinds: the field at fault. */
+  field?: string;
+}
+
+/** An error raised by the HTTP layer itself, with its status. */
+export class HttpError extends LatchError {
+  static override readonly code: string = "HTTP_ERROR";
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  404: "Not Found",
+  409: "Conflict",
+  410: "Gone",
+  413: "Content Too Large",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+/**
+ * The HTTP status of a typed error: bad input 400, unknown ids 404, a taken token 409, a hook that
+ * takes no more payloads 410, a payload or workflow name that does not fit 422.
+ */
+export function statusOf(err: unknown): number {
+  if (err instanceof HttpError) return err.status;
+  if (PayloadValidationError.is(err) || UnknownWorkflowError.is(err)) return 422;
+  if (InvalidArgumentError.is(err)) return 400;
+  if (RunNotFoundError.is(err) || HookNotFoundError.is(err)) return 404;
+  if (HookExpiredError.is(err) || HookDisposedError.is(err)) return 410;
+  if (HookConflictError.is(err)) return 409;
+  if (StoreError.is(err) || ClosedError.is(err)) return 503;
+  return 500;
+}
+
+/** Builds the problem document of any thrown value; internal errors keep their details to the log. */
+export function toProblem(err: unknown, instance?: string): Problem {
+  const status = statusOf(err);
+  const code = err instanceof HttpError ? err.errorCode : status === 500 ? "INTERNAL" : (err as LatchError).code;
+  const problem: Problem = {
+    type: `urn:latch:error:${code}`,
+    title: TITLES[status] ?? "Error",
+    status,
+    detail: status === 500 ? "The server failed to handle the request; see its log." : (err as Error).message,
+    code,
+  };
+  if (instance) problem.instance = instance;
+  if (PayloadValidationError.is(err)) problem.issues = err.issues;
+  if (InvalidArgumentError.is(err)) problem.field = err.field;
+  return problem;
+}
+
+/** The Response carrying a problem document. */
+export function problemResponse(problem: Problem, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(problem), {
+    status: problem.status,
+    headers: { "content-type": "application/problem+json", ...headers },
+  });
+}
