@@ -49,3 +49,15 @@ export type { HookRecord, HookStatus, Page, RunRecord, RunStatus } from "./store
 export { SqliteStore } from "./stores/sqlite/sqlite-store.js";
 export type { SqliteStoreOptions } from "./stores/sqlite/sqlite-store.js";
 export { DEFAULT_DATABASE_URL, openStore } from "./stores/open.js";
+export {
+  createWebhook,
+  type HmacCheck,
+  type RespondWith,
+  type SignatureOptions,
+  verifyHmacSignature,
+  verifyWebhookSignature,
+  type Webhook,
+  type WebhookOptions,
+  type WebhookRequest,
+  type WebhookResponse,
+} from "./workflow/webhook.js";

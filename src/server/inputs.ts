@@ -34,10 +34,18 @@ function tooLarge(maxBytes: number): HttpError {
 }
 
 /** Reads a JSON object body; malformed JSON and non-objects are 400s naming the fix. */
-export async function readJsonObject(req: Request, maxBytes: number, example: string): Promise<Record<string, unknown>> {
+export async function readJsonObject(
+  req: Request,
+  maxBytes: number,
+  example: string,
+): Promise<Record<string, unknown>> {
   const type = req.headers.get("content-type");
   if (type && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-    throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", `content-type: ${type} is not JSON. Send Content-Type: application/json.`);
+    throw new HttpError(
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      `content-type: ${type} is not JSON. Send Content-Type: application/json.`,
+    );
   }
   const text = Buffer.from(await readBody(req, maxBytes)).toString("utf8");
   if (text.trim() === "") {
@@ -47,10 +55,18 @@ export async function readJsonObject(req: Request, maxBytes: number, example: st
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new InvalidArgumentError("body", `is not valid JSON (${(err as Error).message})`, `Send a JSON object such as ${example}.`);
+    throw new InvalidArgumentError(
+      "body",
+      `is not valid JSON (${(err as Error).message})`,
+      `Send a JSON object such as ${example}.`,
+    );
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new InvalidArgumentError("body", `is ${describe(value)}, not a JSON object`, `Send a JSON object such as ${example}.`);
+    throw new InvalidArgumentError(
+      "body",
+      `is ${describe(value)}, not a JSON object`,
+      `Send a JSON object such as ${example}.`,
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -59,7 +75,11 @@ export async function readJsonObject(req: Request, maxBytes: number, example: st
 export function onlyFields(body: Record<string, unknown>, allowed: readonly string[]): void {
   for (const key of Object.keys(body)) {
     if (!allowed.includes(key)) {
-      throw new InvalidArgumentError(key, "is not a field of this request", `Use only ${allowed.join(", ")}.`);
+      throw new InvalidArgumentError(
+        key,
+        "is not a field of this request",
+        `Use only ${allowed.join(", ")}.`,
+      );
     }
   }
 }
@@ -67,27 +87,45 @@ export function onlyFields(body: Record<string, unknown>, allowed: readonly stri
 export function optionalString(body: Record<string, unknown>, field: string): string | undefined {
   const v = body[field];
   if (v === undefined) return undefined;
-  if (typeof v !== "string") throw new InvalidArgumentError(field, `is ${describe(v)}, not a string`, `Send "${field}" as a string.`);
+  if (typeof v !== "string")
+    throw new InvalidArgumentError(field, `is ${describe(v)}, not a string`, `Send "${field}" as a string.`);
   return v;
 }
 
 /** A whole number from the query string, within bounds. */
-export function queryInt(value: string | undefined, field: string, min: number, max: number): number | undefined {
+export function queryInt(
+  value: string | undefined,
+  field: string,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined || value === "") return undefined;
   const n = Number(value);
   if (!/^-?\d+$/.test(value) || n < min || n > max) {
-    throw new InvalidArgumentError(field, `${JSON.stringify(value)} is not a whole number from ${min} to ${max}`, `Pass ?${field}=<${min}..${max}>.`);
+    throw new InvalidArgumentError(
+      field,
+      `${JSON.stringify(value)} is not a whole number from ${min} to ${max}`,
+      `Pass ?${field}=<${min}..${max}>.`,
+    );
   }
   return n;
 }
 
 /** One or several (comma-separated) values of a closed set from the query string. */
-export function queryEnum<T extends string>(value: string | undefined, field: string, allowed: readonly T[]): T[] | undefined {
+export function queryEnum<T extends string>(
+  value: string | undefined,
+  field: string,
+  allowed: readonly T[],
+): T[] | undefined {
   if (value === undefined || value === "") return undefined;
   const values = value.split(",").map((v) => v.trim());
   for (const v of values) {
     if (!allowed.includes(v as T)) {
-      throw new InvalidArgumentError(field, `${JSON.stringify(v)} is not a known value`, `Use one of ${allowed.join(", ")}.`);
+      throw new InvalidArgumentError(
+        field,
+        `${JSON.stringify(v)} is not a known value`,
+        `Use one of ${allowed.join(", ")}.`,
+      );
     }
   }
   return values as T[];

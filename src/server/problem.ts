@@ -72,7 +72,8 @@ export function statusOf(err: unknown): number {
 /** Builds the problem document of any thrown value; internal errors keep their details to the log. */
 export function toProblem(err: unknown, instance?: string): Problem {
   const status = statusOf(err);
-  const code = err instanceof HttpError ? err.errorCode : status === 500 ? "INTERNAL" : (err as LatchError).code;
+  const code =
+    err instanceof HttpError ? err.errorCode : status === 500 ? "INTERNAL" : (err as LatchError).code;
   const problem: Problem = {
     type: `urn:latch:error:${code}`,
     title: TITLES[status] ?? "Error",

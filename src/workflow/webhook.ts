@@ -114,9 +114,15 @@ export function createWebhook(options: WebhookOptions = {}): Webhook {
   const execution = workflowExecution("createWebhook");
   const respondWith = normalizeRespondWith(options.respondWith);
   const responseTimeoutMs =
-    options.responseTimeout === undefined ? undefined : parseDuration(options.responseTimeout, "responseTimeout");
+    options.responseTimeout === undefined
+      ? undefined
+      : parseDuration(options.responseTimeout, "responseTimeout");
   if (responseTimeoutMs !== undefined && respondWith !== "manual") {
-    throw new InvalidArgumentError("responseTimeout", "only applies to manual responses", 'Set respondWith: "manual" or drop it.');
+    throw new InvalidArgumentError(
+      "responseTimeout",
+      "only applies to manual responses",
+      'Set respondWith: "manual" or drop it.',
+    );
   }
   const onCreated = options.onCreated;
   const metadata: WebhookMetadata = { respondWith, responseTimeoutMs, data: options.metadata };
@@ -134,11 +140,19 @@ export function createWebhook(options: WebhookOptions = {}): Webhook {
     url: webhookUrl(state.token),
     respond: async (request: WebhookRequest | string, response: WebhookResponse): Promise<void> => {
       if (respondWith !== "manual") {
-        throw new InvalidArgumentError("respond", "was called on a webhook that answers by itself", 'Create it with respondWith: "manual".');
+        throw new InvalidArgumentError(
+          "respond",
+          "was called on a webhook that answers by itself",
+          'Create it with respondWith: "manual".',
+        );
       }
       const requestId = typeof request === "string" ? request : request?.id;
       if (typeof requestId !== "string" || requestId === "") {
-        throw new InvalidArgumentError("request", "is not a webhook request", "Pass the request the webhook yielded.");
+        throw new InvalidArgumentError(
+          "request",
+          "is not a webhook request",
+          "Pass the request the webhook yielded.",
+        );
       }
       const answer = normalizeResponse(response, "response");
       const recorded: RecordedWebhookResponse = { requestId, ...answer };
@@ -168,12 +182,20 @@ export function normalizeResponse(value: WebhookResponse, field: string): Normal
   }
   const status = value.status ?? 200;
   if (!Number.isInteger(status) || status < 200 || status > 599) {
-    throw new InvalidArgumentError(`${field}.status`, `${status} is not an HTTP status`, "Use a whole number from 200 to 599.");
+    throw new InvalidArgumentError(
+      `${field}.status`,
+      `${status} is not an HTTP status`,
+      "Use a whole number from 200 to 599.",
+    );
   }
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(value.headers ?? {})) {
     if (typeof v !== "string" || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) {
-      throw new InvalidArgumentError(`${field}.headers`, `${JSON.stringify(k)} is not a header with a text value`, "Use string names and values.");
+      throw new InvalidArgumentError(
+        `${field}.headers`,
+        `${JSON.stringify(k)} is not a header with a text value`,
+        "Use string names and values.",
+      );
     }
     headers[k.toLowerCase()] = v;
   }
@@ -207,7 +229,9 @@ export function verifyHmacSignature(check: HmacCheck): boolean {
   if (typeof check.signature !== "string") return false;
   const pattern = encoding === "hex" ? /^[0-9a-fA-F]+$/ : /^[A-Za-z0-9+/_-]+={0,2}$/;
   if (!pattern.test(check.signature)) return false;
-  const expected = createHmac(check.algorithm ?? "sha256", check.secret).update(check.payload).digest();
+  const expected = createHmac(check.algorithm ?? "sha256", check.secret)
+    .update(check.payload)
+    .digest();
   const given = Buffer.from(check.signature, encoding);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
@@ -230,7 +254,10 @@ export interface SignatureOptions {
  * if (!verifyWebhookSignature(req, { scheme: "github", secret: process.env.GH_SECRET! })) throw new FatalError("bad signature");
  */
 export function verifyWebhookSignature(request: WebhookRequest, options: SignatureOptions): boolean {
-  const body = request.bodyEncoding === "base64" ? Buffer.from(request.body, "base64") : Buffer.from(request.body, "utf8");
+  const body =
+    request.bodyEncoding === "base64"
+      ? Buffer.from(request.body, "base64")
+      : Buffer.from(request.body, "utf8");
   if (options.scheme === "github") {
     const header = request.headers["x-hub-signature-256"] ?? "";
     if (!header.startsWith("sha256=")) return false;
@@ -246,8 +273,13 @@ export function verifyWebhookSignature(request: WebhookRequest, options: Signatu
     const payload = Buffer.concat([Buffer.from(`${t}.`), body]);
     // Every candidate is checked, so the time taken does not say which one matched.
     let ok = false;
-    for (const s of signatures) ok = verifyHmacSignature({ secret: options.secret, payload, signature: s }) || ok;
+    for (const s of signatures)
+      ok = verifyHmacSignature({ secret: options.secret, payload, signature: s }) || ok;
     return ok;
   }
-  throw new InvalidArgumentError("scheme", `${JSON.stringify(options.scheme)} is not a signature scheme`, 'Use "github" or "stripe".');
+  throw new InvalidArgumentError(
+    "scheme",
+    `${JSON.stringify(options.scheme)} is not a signature scheme`,
+    'Use "github" or "stripe".',
+  );
 }

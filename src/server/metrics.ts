@@ -1,0 +1,91 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Client } from "../client/client.js";
+import type { RunStatus } from "../store/records.js";
+
+export const RUN_STATUSES: readonly RunStatus[] = [
+  "pending",
+  "running",
+  "suspended",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "timed_out",
+];
+
+/** The server's Prometheus metrics, in a registry of its own (two servers in a process do not clash). */
+export interface ServerMetrics {
+  registry: Registry;
+  resumeSeconds: Histogram<"route" | "outcome">;
+  requests: Counter<"method" | "route" | "status">;
+}
+
+/**
+ * Runs by status and pending hooks are counted from the store when scraped, at most once per
+ * `cacheMs`: the client has no count query, so counting pages through ids and must not run per scrape.
+ */
+export function createMetrics(client: Client, cacheMs = 5_000): ServerMetrics {
+  const registry = new Registry();
+  let cached: { at: number; runs: Map<RunStatus, number>; hooks: number } | undefined;
+  let inflight: Promise<NonNullable<typeof cached>> | undefined;
+  const snapshot = async () => {
+    if (cached && Date.now() - cached.at < cacheMs) return cached;
+    inflight ??= countAll(client).finally(() => {
+      inflight = undefined;
+    });
+    cached = await inflight;
+    return cached;
+  };
+
+  new Gauge({
+    name: "latch_runs",
+    help: "Runs by status.",
+    labelNames: ["status"],
+    registers: [registry],
+    async collect() {
+      const s = await snapshot();
+      for (const status of RUN_STATUSES) this.set({ status }, s.runs.get(status) ?? 0);
+    },
+  });
+  new Gauge({
+    name: "latch_hooks_pending",
+    help: "Hooks waiting for a payload.",
+    registers: [registry],
+    async collect() {
+      this.set((await snapshot()).hooks);
+    },
+  });
+  const resumeSeconds = new Histogram({
+    name: "latch_hook_resume_duration_seconds",
+    help: "Time to validate and record a hook payload (HTTP resume and webhook deliveries).",
+    labelNames: ["route", "outcome"],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
+  const requests = new Counter({
+    name: "latch_http_requests_total",
+    help: "HTTP requests answered, by route and status.",
+    labelNames: ["method", "route", "status"],
+    registers: [registry],
+  });
+  return { registry, resumeSeconds, requests };
+}
+
+async function countAll(client: Client) {
+  const runs = new Map<RunStatus, number>();
+  for (const status of RUN_STATUSES) {
+    runs.set(status, await countPages((cursor) => client.runs.list({ status, limit: 1000, cursor })));
+  }
+  const hooks = await countPages((cursor) => client.hooks.list({ status: "pending", limit: 1000, cursor }));
+  return { at: Date.now(), runs, hooks };
+}
+
+async function countPages(page: (cursor?: string) => Promise<{ items: unknown[]; nextCursor?: string }>) {
+  let n = 0;
+  let cursor: string | undefined;
+  do {
+    const p = await page(cursor);
+    n += p.items.length;
+    cursor = p.nextCursor;
+  } while (cursor);
+  return n;
+}

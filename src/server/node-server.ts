@@ -1,0 +1,67 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { InvalidArgumentError } from "../errors.js";
+import { setDefaultPublicUrl } from "../workflow/webhook.js";
+import { type AppOptions, createApp, type LatchApp } from "./app.js";
+
+export const DEFAULT_PORT = 8787;
+
+export interface ServerOptions extends Omit<AppOptions, "signal"> {
+  /** Default 8787; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1: reachable from this machine only. Bind wider on purpose, behind TLS. */
+  host?: string;
+  /** The base URL webhooks are given out with (LATCH_PUBLIC_URL); default this server's address. */
+  publicUrl?: string;
+}
+
+export interface RunningServer {
+  /** Where the server listens, such as http://127.0.0.1:8787. */
+  readonly url: string;
+  readonly port: number;
+  readonly app: LatchApp;
+  /** Stops accepting, ends open connections and held webhook requests. Does not close the client. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the HTTP API on Node. Binds 127.0.0.1 unless told otherwise.
+ * @example
+ * const server = await startServer({ client, apiKeys: ["lk_…"], port: 8787 });
+ * console.log(server.url); // http://127.0.0.1:8787
+ * await server.close();
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError(
+      "port",
+      `${port} is not a port`,
+      "Use a whole number from 0 to 65535 (0: any free port).",
+    );
+  }
+  const shutdown = new AbortController();
+  const app = createApp({ ...options, signal: shutdown.signal });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
+    s.once("error", reject);
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  const url = `http://${shown}:${bound}`;
+  if (options.publicUrl !== undefined) new URL(options.publicUrl); // throws early on a malformed URL
+  setDefaultPublicUrl(options.publicUrl ?? url);
+  return {
+    url,
+    port: bound,
+    app,
+    close: () =>
+      new Promise<void>((resolve) => {
+        shutdown.abort();
+        const http = server as import("node:http").Server;
+        http.close(() => resolve());
+        http.closeAllConnections?.();
+      }),
+  };
+}

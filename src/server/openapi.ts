@@ -1,0 +1,326 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API, served at /openapi.json. Written by hand next to the
+ * routes (api-routes.ts, webhook-routes.ts); test/server checks every route in it answers.
+ */
+export function openApiDocument(version: string): Record<string, unknown> {
+  const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+  const json = (schema: unknown) => ({ "application/json": { schema } });
+  const problems = (...statuses: number[]) =>
+    Object.fromEntries(
+      statuses.map((s) => [
+        String(s),
+        {
+          description: PROBLEM_TEXT[s] ?? "Error",
+          content: { "application/problem+json": { schema: ref("Problem") } },
+        },
+      ]),
+    );
+  const q = (name: string, description: string, schema: unknown = { type: "string" }) => ({
+    name,
+    in: "query",
+    description,
+    schema,
+  });
+  const p = (name: string, description: string) => ({
+    name,
+    in: "path",
+    required: true,
+    description,
+    schema: { type: "string" },
+  });
+  const limit = q("limit", "Page size, 1 to 1000 (default 100).", {
+    type: "integer",
+    minimum: 1,
+    maximum: 1000,
+  });
+  const cursor = q("cursor", "The nextCursor of the previous page.");
+  const token = p("token", "The hook's token, percent-encoded.");
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Latch HTTP API",
+      version,
+      description:
+        "Start, read and cancel runs; list hooks and resume them with a payload. Every /api route needs " +
+        "`Authorization: Bearer <key>`. Errors are RFC 9457 problem documents whose `code` is the typed error's code.",
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      "/api/runs": {
+        post: {
+          summary: "Start a run of a workflow by name",
+          requestBody: { required: true, content: json(ref("StartRun")) },
+          responses: {
+            "201": { description: "The run, persisted", content: json(ref("Run")) },
+            ...problems(400, 401, 413, 415, 422),
+          },
+        },
+        get: {
+          summary: "List runs, newest first",
+          parameters: [
+            q("status", "One status or several, comma-separated.", ref("RunStatus")),
+            q("workflow", "A workflow name."),
+            limit,
+            cursor,
+          ],
+          responses: {
+            "200": { description: "A page of runs", content: json(page("Run")) },
+            ...problems(400, 401),
+          },
+        },
+      },
+      "/api/runs/{id}": {
+        get: {
+          summary: "Read a run",
+          parameters: [p("id", "The run id (run_…).")],
+          responses: { "200": { description: "The run", content: json(ref("Run")) }, ...problems(401, 404) },
+        },
+      },
+      "/api/runs/{id}/events": {
+        get: {
+          summary: "Read a run's event log, oldest first",
+          parameters: [
+            p("id", "The run id."),
+            q("type", 'Only events whose type starts with this, such as "hook".'),
+            q("afterSeq", "Only events after this position.", { type: "integer", minimum: 0 }),
+            q("limit", "At most this many (1 to 10000, default 1000).", {
+              type: "integer",
+              minimum: 1,
+              maximum: 10000,
+            }),
+          ],
+          responses: {
+            "200": {
+              description: "Events; recorded values (input, result, output, payload) decoded",
+              content: json({
+                type: "object",
+                properties: {
+                  items: { type: "array", items: ref("Event") },
+                  nextAfterSeq: { type: "integer" },
+                },
+              }),
+            },
+            ...problems(400, 401, 404),
+          },
+        },
+      },
+      "/api/runs/{id}/cancel": {
+        post: {
+          summary: "Cancel a run (a finished run is left as it is)",
+          parameters: [p("id", "The run id.")],
+          responses: {
+            "200": { description: "The run after the request", content: json(ref("Run")) },
+            ...problems(401, 404),
+          },
+        },
+      },
+      "/api/hooks": {
+        get: {
+          summary: "List hooks, newest first",
+          parameters: [
+            q("status", "pending, expired or disposed.", ref("HookStatus")),
+            q("runId", "Hooks of one run."),
+            q("name", "Hooks of one name."),
+            limit,
+            cursor,
+          ],
+          responses: {
+            "200": { description: "A page of hooks", content: json(page("Hook")) },
+            ...problems(400, 401),
+          },
+        },
+      },
+      "/api/hooks/{token}": {
+        get: {
+          summary: "Read a hook: the pending one with this token, else the last one that had it",
+          parameters: [token],
+          responses: {
+            "200": {
+              description: "The hook, with the JSON Schema of its payload",
+              content: json(ref("Hook")),
+            },
+            ...problems(400, 401, 404),
+          },
+        },
+      },
+      "/api/hooks/{token}/resume": {
+        post: {
+          summary:
+            "Send a payload to a hook; validated against its stored schema and recorded before the answer",
+          parameters: [
+            token,
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              schema: { type: "string" },
+              description: "Same as idempotencyKey.",
+            },
+          ],
+          requestBody: { required: true, content: json(ref("Resume")) },
+          responses: {
+            "200": { description: "Recorded", content: json(ref("ResumeResult")) },
+            ...problems(400, 401, 404, 409, 410, 413, 415, 422),
+          },
+        },
+      },
+      "/webhooks/{token}": {
+        summary: "A webhook's capability URL: any method, any sub-path. No API key: the token is the secret.",
+        parameters: [token],
+        post: {
+          security: [],
+          summary: "Deliver a request to a webhook (GET, PUT, PATCH, DELETE… alike)",
+          responses: {
+            "202": { description: "Recorded (default response)" },
+            default: { description: "The webhook's fixed response, or the workflow's (respondWith: manual)" },
+            ...problems(404, 410, 413, 504),
+          },
+        },
+      },
+      "/healthz": {
+        get: {
+          security: [],
+          summary: "Liveness and store check",
+          responses: { "200": { description: "ok" }, ...problems(503) },
+        },
+      },
+      "/metrics": {
+        get: {
+          security: [],
+          summary: "Prometheus metrics",
+          responses: { "200": { description: "text/plain exposition" } },
+        },
+      },
+      "/openapi.json": {
+        get: { security: [], summary: "This document", responses: { "200": { description: "OpenAPI 3.1" } } },
+      },
+    },
+    components: {
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer", description: "An API key (LATCH_API_KEYS)." },
+      },
+      schemas: SCHEMAS,
+    },
+  };
+}
+
+function page(item: string) {
+  return {
+    type: "object",
+    required: ["items"],
+    properties: {
+      items: { type: "array", items: { $ref: `#/components/schemas/${item}` } },
+      nextCursor: { type: "string" },
+    },
+  };
+}
+
+const PROBLEM_TEXT: Record<number, string> = {
+  400: "Bad input: malformed JSON, a wrong type, an unknown field or query value",
+  401: "No or wrong API key",
+  404: "No run or hook with this id or token",
+  409: "The token belongs to a webhook",
+  410: "The hook expired or was disposed",
+  413: "Body larger than the server's limit",
+  415: "Body is not JSON",
+  422: "Payload does not match the hook's schema, or no worker knows the workflow",
+  503: "Store unavailable",
+  504: "The workflow did not answer a manual webhook in time",
+};
+
+const SCHEMAS = {
+  RunStatus: {
+    type: "string",
+    enum: ["pending", "running", "suspended", "succeeded", "failed", "cancelled", "timed_out"],
+  },
+  HookStatus: { type: "string", enum: ["pending", "expired", "disposed"] },
+  StartRun: {
+    type: "object",
+    required: ["workflow"],
+    additionalProperties: false,
+    properties: {
+      workflow: { type: "string", examples: ["order_approval"] },
+      input: { description: "The workflow's argument (one). Omit for none." },
+      args: { type: "array", description: "The workflow's arguments, for several; instead of input." },
+    },
+  },
+  Run: {
+    type: "object",
+    required: ["id", "workflow", "status", "input", "createdAt", "updatedAt"],
+    properties: {
+      id: { type: "string" },
+      workflow: { type: "string" },
+      version: { type: "string" },
+      status: { $ref: "#/components/schemas/RunStatus" },
+      input: { type: "array" },
+      output: {},
+      error: {
+        type: "object",
+        properties: { name: { type: "string" }, message: { type: "string" }, code: { type: "string" } },
+      },
+      createdAt: { type: "integer", description: "ms since the epoch" },
+      updatedAt: { type: "integer" },
+      finishedAt: { type: "integer" },
+      wakeAt: { type: "integer" },
+    },
+  },
+  Hook: {
+    type: "object",
+    required: ["hookId", "runId", "token", "kind", "status", "createdAt", "payloads"],
+    properties: {
+      hookId: { type: "string" },
+      runId: { type: "string" },
+      token: { type: "string" },
+      name: { type: "string" },
+      kind: { type: "string", enum: ["hook", "webhook"] },
+      status: { $ref: "#/components/schemas/HookStatus" },
+      schema: { type: "object", description: "JSON Schema of the payload" },
+      metadata: {},
+      createdAt: { type: "integer" },
+      expiresAt: { type: "integer" },
+      closedAt: { type: "integer" },
+      payloads: { type: "integer" },
+    },
+  },
+  Event: {
+    type: "object",
+    required: ["seq", "at", "type"],
+    properties: { seq: { type: "integer" }, at: { type: "integer" }, type: { type: "string" } },
+    additionalProperties: true,
+  },
+  Resume: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      payload: { description: "Validated against the hook's stored JSON Schema" },
+      idempotencyKey: { type: "string", maxLength: 256 },
+      ifMissing: { type: "string", enum: ["error", "keep"] },
+    },
+  },
+  ResumeResult: {
+    type: "object",
+    required: ["kept", "repeated"],
+    properties: {
+      runId: { type: "string" },
+      hookId: { type: "string" },
+      kept: { type: "boolean" },
+      repeated: { type: "boolean" },
+    },
+  },
+  Problem: {
+    type: "object",
+    required: ["type", "title", "status", "detail", "code"],
+    properties: {
+      type: { type: "string", examples: ["urn:latch:error:HOOK_NOT_FOUND"] },
+      title: { type: "string" },
+      status: { type: "integer" },
+      detail: { type: "string" },
+      code: { type: "string" },
+      instance: { type: "string" },
+      field: { type: "string" },
+      issues: {
+        type: "array",
+        items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
+      },
+    },
+  },
+};
