@@ -92,22 +92,33 @@ it("a run survives a worker killed at random points, with no recorded outcome lo
   await sender;
   const events = await space.client.events(run.id);
   const where = `${context()}\nkills after: ${snapshots.map((s) => JSON.stringify(s.killedAfter)).join(", ")}\n${logText(events)}`;
-  console.log(`crash loop ${context()}: ${snapshots.length} kills, after ${snapshots.map((s) => s.killedAfter || "start").join(" | ")}`);
+  console.log(
+    `crash loop ${context()}: ${snapshots.length} kills, after ${snapshots.map((s) => s.killedAfter || "start").join(" | ")}`,
+  );
 
   expect(done.status, where).toBe("succeeded");
   expect(done.output, where).toEqual([1, 2, 3, ...PAYLOADS, 5, 6]);
 
   // The log is whole: contiguous, and every log seen after a kill is a prefix of the final one.
-  expect(events.map((e) => e.seq), where).toEqual(events.map((_, i) => i + 1));
+  expect(
+    events.map((e) => e.seq),
+    where,
+  ).toEqual(events.map((_, i) => i + 1));
   for (const snap of snapshots) expect(events.slice(0, snap.events.length), where).toEqual(snap.events);
 
   // Every outcome recorded once.
   const completed = ofType(events, "step.completed");
-  expect(completed.map((e) => e.name), where).toEqual(STEPS);
+  expect(
+    completed.map((e) => e.name),
+    where,
+  ).toEqual(STEPS);
   expect(new Set(completed.map((e) => e.callSeq)).size, where).toBe(STEPS.length);
   expect(ofType(events, "step.failed"), where).toEqual([]);
   const received = ofType(events, "hook.received");
-  expect(received.map((e) => JSON.parse(e.payload!)), where).toEqual(PAYLOADS);
+  expect(
+    received.map((e) => JSON.parse(e.payload!)),
+    where,
+  ).toEqual(PAYLOADS);
   expect(new Set(received.map((e) => e.inboxId)).size, where).toBe(PAYLOADS.length);
   expect(ofType(events, "hook.created"), where).toHaveLength(1);
   expect(ofType(events, "sleep.started"), where).toHaveLength(1);
@@ -119,7 +130,9 @@ it("a run survives a worker killed at random points, with no recorded outcome lo
   const final = new Map(STEPS.map((s) => [s, executions(space, run.id, s)]));
   for (const snap of snapshots) {
     for (const e of ofType(snap.events, "step.completed")) {
-      expect(final.get(e.name), `${e.name} re-ran after its outcome was recorded\n${where}`).toBe(snap.runs.get(e.name));
+      expect(final.get(e.name), `${e.name} re-ran after its outcome was recorded\n${where}`).toBe(
+        snap.runs.get(e.name),
+      );
     }
   }
   for (const s of STEPS) expect(final.get(s), `${s}\n${where}`).toBeGreaterThanOrEqual(1);

@@ -69,14 +69,21 @@ const collect = defineWorkflow("crash_collect", async (count: number, token?: st
   return seen;
 });
 
-/** (e): slow steps, a durable sleep and an iterating hook, for a worker killed at random points. */
+/**
+ * (e): slow steps, a durable sleep and an iterating hook, for a worker killed at random points.
+ * An attempt cut by a crash counts against the step's retries, and several kills may land in one
+ * step: the budget is raised so that the test is about recovery, not about the retry policy.
+ */
 const loop = defineWorkflow("crash_loop", async (stepMs: number, payloads: number) => {
   const slow = (name: string, value: number) =>
-    step(name, ({ runId }) =>
-      tracked(runId, name, async () => {
-        await pause(stepMs);
-        return value;
-      }),
+    step(
+      name,
+      ({ runId }) =>
+        tracked(runId, name, async () => {
+          await pause(stepMs);
+          return value;
+        }),
+      { retries: 20 },
     );
   const parts: number[] = [];
   parts.push(await slow("s1", 1));
@@ -93,8 +100,17 @@ const loop = defineWorkflow("crash_loop", async (stepMs: number, payloads: numbe
   return parts;
 });
 
+/** (f): two slow steps, for a worker frozen (SIGSTOP) past its lease while another takes over. */
+const slowSteps = defineWorkflow("crash_slow_steps", async (stepMs: number) => {
+  const a = await step("a", ({ runId }) => tracked(runId, "a", () => pause(stepMs).then(() => process.pid)), {
+    retries: 5,
+  });
+  const b = await step("b", ({ runId }) => tracked(runId, "b", () => process.pid));
+  return { a, b };
+});
+
 const latch = await createLatch({
-  workflows: [hookWait, blockingStep, collect, loop],
+  workflows: [hookWait, blockingStep, collect, loop, slowSteps],
   store: `sqlite:${dbFile}`,
   worker: { leaseMs: Number(leaseArg ?? 1000) },
 });

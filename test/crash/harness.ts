@@ -94,7 +94,9 @@ export class WorkerProcess {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`worker ${this.pid}: no line matching ${re} within ${timeoutMs} ms\n${this.describe()}`));
+        reject(
+          new Error(`worker ${this.pid}: no line matching ${re} within ${timeoutMs} ms\n${this.describe()}`),
+        );
       }, timeoutMs);
       const waiter = {
         re,
@@ -143,7 +145,11 @@ export function executions(space: Space, runId: string, step: string): number {
 }
 
 /** Polls `probe` until it returns a value other than undefined. */
-export async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 15_000): Promise<T> {
+export async function until<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -154,7 +160,12 @@ export async function until<T>(probe: () => Promise<T | undefined>, what: string
 }
 
 /** Waits for the run to reach a status (polled, the worker is another process). */
-export function runInStatus(space: Space, runId: string, status: RunInfo["status"], timeoutMs = 15_000): Promise<RunInfo> {
+export function runInStatus(
+  space: Space,
+  runId: string,
+  status: RunInfo["status"],
+  timeoutMs = 15_000,
+): Promise<RunInfo> {
   return until(
     async () => {
       const run = await space.client.getRun(runId);

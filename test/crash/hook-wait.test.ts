@@ -59,7 +59,9 @@ describe("a worker killed while its run waits on a hook", () => {
     const events = await expectDeliveredOnce(run.id, 21);
     expect((await space.client.hooks.get(hook.token))?.status).toBe("disposed");
     // The run is over: a late repeat of the payload is refused, not delivered a second time.
-    await expect(space.client.resumeHook(hook.token, { n: 21 })).rejects.toMatchObject({ code: "HOOK_DISPOSED" });
+    await expect(space.client.resumeHook(hook.token, { n: 21 })).rejects.toMatchObject({
+      code: "HOOK_DISPOSED",
+    });
     expect(await space.client.events(run.id)).toEqual(events);
     await second.kill();
   });

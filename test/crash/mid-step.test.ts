@@ -4,7 +4,16 @@
  * interrupted step does (at-least-once), and its outcome is recorded once.
  */
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { executions, killAll, logText, makeSpace, ofType, runEnded, type Space, startWorker } from "./harness.js";
+import {
+  executions,
+  killAll,
+  logText,
+  makeSpace,
+  ofType,
+  runEnded,
+  type Space,
+  startWorker,
+} from "./harness.js";
 
 let space: Space;
 beforeEach(async () => {

@@ -25,7 +25,11 @@ afterEach(async () => {
   await space.cleanup();
 });
 
-function expectCollectedOnce(runId: string, events: Awaited<ReturnType<Space["client"]["events"]>>, sent: number[]) {
+function expectCollectedOnce(
+  runId: string,
+  events: Awaited<ReturnType<Space["client"]["events"]>>,
+  sent: number[],
+) {
   const received = ofType(events, "hook.received");
   expect(received.map((e) => JSON.parse(e.payload!))).toEqual(sent);
   expect(new Set(received.map((e) => e.inboxId)).size).toBe(sent.length);

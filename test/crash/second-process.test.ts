@@ -28,7 +28,8 @@ afterEach(async () => {
 it("a second process lists pending hooks and resumes them; the worker picks each up in well under a second", async () => {
   const worker = await startWorker(space);
   const runs = [];
-  for (const tag of ["c1", "c2", "c3", "c4", "c5"]) runs.push(await space.client.start("crash_hook_wait", tag));
+  for (const tag of ["c1", "c2", "c3", "c4", "c5"])
+    runs.push(await space.client.start("crash_hook_wait", tag));
   for (const run of runs) {
     await pendingHook(space, run.id);
     await runInStatus(space, run.id, "suspended");
