@@ -8,7 +8,15 @@
  */
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createHook, createLatch, defineWorkflow, sleep, step } from "../../src/index.js";
+import {
+  createHook,
+  createLatch,
+  defineWorkflow,
+  HookExpiredError,
+  now,
+  sleep,
+  step,
+} from "../../src/index.js";
 
 const [dbFile, markerDir, leaseArg] = process.argv.slice(2);
 if (!dbFile || !markerDir) {
@@ -109,8 +117,23 @@ const slowSteps = defineWorkflow("crash_slow_steps", async (stepMs: number) => {
   return { a, b };
 });
 
+/** (g): hook timeouts and a sleep, for workers killed while the timers run. */
+const timers = defineWorkflow("crash_timers", async (timeoutMs: number, sleepMs: number) => {
+  const got = await createHook<number>({ name: "crash_t1", timeout: timeoutMs });
+  let expired = false;
+  try {
+    await createHook<number>({ name: "crash_t2", timeout: timeoutMs });
+  } catch (err) {
+    expired = HookExpiredError.is(err);
+  }
+  const before = now();
+  await sleep(sleepMs);
+  const after = now();
+  return { got, expired, slept: after - before };
+});
+
 const latch = await createLatch({
-  workflows: [hookWait, blockingStep, collect, loop, slowSteps],
+  workflows: [hookWait, blockingStep, collect, loop, slowSteps, timers],
   store: `sqlite:${dbFile}`,
   worker: { leaseMs: Number(leaseArg ?? 1000) },
 });
