@@ -24,7 +24,8 @@ export const orderApproval = defineWorkflow("order_approval", async (orderId: st
   const decision = await managerApproval.create({
     timeout: "7d",
     metadata: { orderId },
-    onCreated: (token) => console.log(`  (notify) approval needed — resume with: latch hooks resume ${token}`),
+    onCreated: (token) =>
+      console.log(`  (notify) approval needed — resume with: latch hooks resume ${token}`),
   });
   if (!decision.approved) return { orderId, status: "cancelled", reason: decision.comments ?? "rejected" };
   return step("fulfil_order", () => ({ ...order, status: "fulfilled", approvedBy: decision.reviewer }));
@@ -52,7 +53,9 @@ export async function main(store?: string): Promise<unknown> {
     console.log("event log:");
     for (const e of await run.events()) {
       const { seq, type, at: _at, ...rest } = e as unknown as Record<string, unknown>;
-      console.log(`  ${String(seq).padStart(3)} ${String(type).padEnd(15)} ${JSON.stringify(rest).slice(0, 100)}`);
+      console.log(
+        `  ${String(seq).padStart(3)} ${String(type).padEnd(15)} ${JSON.stringify(rest).slice(0, 100)}`,
+      );
     }
     return result;
   } finally {

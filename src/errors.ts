@@ -40,9 +40,12 @@ export class LatchError extends Error {
 
   /** True when `err` is this class or a subclass of it, even from another copy of latch. */
   static is<T extends abstract new (...args: any) => any>(this: T, err: unknown): err is InstanceType<T> {
-    if (err instanceof this) return true;
+    // `this` is the class is() was called on (FatalError.is), which is the point of the method.
+    // biome-ignore lint/complexity/noThisInStatic: subclasses inherit is() and must match themselves
+    const cls = this as unknown as { code: string; [Symbol.hasInstance](v: unknown): boolean };
+    if (err instanceof (cls as unknown as T)) return true;
     const codes = (err as { [CODES]?: unknown } | null)?.[CODES];
-    return Array.isArray(codes) && codes.includes((this as unknown as { code: string }).code);
+    return Array.isArray(codes) && codes.includes(cls.code);
   }
 
   /** Extra fields kept when the error is written to the event log. */
@@ -341,9 +344,24 @@ export function deserializeError(data: SerializedError): Error {
     Object.assign(err, data.data ?? {});
   }
   err.name = data.name;
-  if (data.code) Object.defineProperty(err, "code", { value: data.code, writable: true, configurable: true, enumerable: true });
-  Object.defineProperty(err, "stack", { value: data.stack ?? `${data.name}: ${data.message}`, writable: true, configurable: true });
-  if (data.cause) Object.defineProperty(err, "cause", { value: deserializeError(data.cause), writable: true, configurable: true });
+  if (data.code)
+    Object.defineProperty(err, "code", {
+      value: data.code,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
+  Object.defineProperty(err, "stack", {
+    value: data.stack ?? `${data.name}: ${data.message}`,
+    writable: true,
+    configurable: true,
+  });
+  if (data.cause)
+    Object.defineProperty(err, "cause", {
+      value: deserializeError(data.cause),
+      writable: true,
+      configurable: true,
+    });
   return err;
 }
 

@@ -1,3 +1,6 @@
+export type { ClientOptions, HookInfo, ResumeOptions, ResumeResult, RunInfo } from "./client/client.js";
+export { Client, createClient, RunHandle } from "./client/client.js";
+export type { PayloadIssue, SerializedError } from "./errors.js";
 export {
   ClosedError,
   FatalError,
@@ -23,32 +26,29 @@ export {
   StoreUnavailableError,
   UnknownWorkflowError,
 } from "./errors.js";
-export type { PayloadIssue, SerializedError } from "./errors.js";
-export { Client, createClient, RunHandle } from "./client/client.js";
-export type { ClientOptions, HookInfo, ResumeOptions, ResumeResult, RunInfo } from "./client/client.js";
-export { createLatch, Latch } from "./runtime/engine.js";
-export type { LatchOptions } from "./runtime/engine.js";
-export type { WorkerOptions } from "./runtime/worker.js";
-export type { Clock } from "./runtime/clock.js";
-export type { Logger } from "./runtime/logger.js";
-export { defineWorkflow } from "./workflow/define-workflow.js";
-export type { Workflow, WorkflowOptions } from "./workflow/define-workflow.js";
-export { defineStep, step } from "./workflow/step.js";
-export type { StepContext, StepOptions } from "./workflow/step.js";
-export { sleep } from "./workflow/sleep.js";
-export { createHook, defineHook } from "./workflow/hook.js";
-export type { Hook, HookDefinition, HookOptions } from "./workflow/hook.js";
-export { getRunContext } from "./workflow/context.js";
-export type { RunContext } from "./workflow/context.js";
-export { now, random, uuid } from "./workflow/values.js";
-export { parseDuration } from "./replay/duration.js";
 export type { Duration } from "./replay/duration.js";
+export { parseDuration } from "./replay/duration.js";
 export type { EventRecord, LatchEvent } from "./replay/events.js";
-export type { Store } from "./store/store.js";
+export type { Clock } from "./runtime/clock.js";
+export type { LatchOptions } from "./runtime/engine.js";
+export { createLatch, Latch } from "./runtime/engine.js";
+export type { Logger } from "./runtime/logger.js";
+export type { WorkerOptions } from "./runtime/worker.js";
 export type { HookRecord, HookStatus, Page, RunRecord, RunStatus } from "./store/records.js";
-export { SqliteStore } from "./stores/sqlite/sqlite-store.js";
-export type { SqliteStoreOptions } from "./stores/sqlite/sqlite-store.js";
+export type { Store } from "./store/store.js";
 export { DEFAULT_DATABASE_URL, openStore } from "./stores/open.js";
+export type { SqliteStoreOptions } from "./stores/sqlite/sqlite-store.js";
+export { SqliteStore } from "./stores/sqlite/sqlite-store.js";
+export type { RunContext } from "./workflow/context.js";
+export { getRunContext } from "./workflow/context.js";
+export type { Workflow, WorkflowOptions } from "./workflow/define-workflow.js";
+export { defineWorkflow } from "./workflow/define-workflow.js";
+export type { Hook, HookDefinition, HookOptions } from "./workflow/hook.js";
+export { createHook, defineHook } from "./workflow/hook.js";
+export { sleep } from "./workflow/sleep.js";
+export type { StepContext, StepOptions } from "./workflow/step.js";
+export { defineStep, step } from "./workflow/step.js";
+export { now, random, uuid } from "./workflow/values.js";
 export {
   createWebhook,
   type HmacCheck,

@@ -17,8 +17,8 @@ import { checkToken, isDefaultToken } from "../replay/token.js";
 import { decodeValue, encodeValue } from "../replay/values.js";
 import { type Clock, systemClock } from "../runtime/clock.js";
 import { type Signals, signalsFor } from "../runtime/signals.js";
-import { parseWithSchema } from "../schema/standard.js";
 import { validateAgainstJsonSchema } from "../schema/json-validate.js";
+import { parseWithSchema } from "../schema/standard.js";
 import {
   type EventFilter,
   type HookFilter,
@@ -117,11 +117,18 @@ export class Client {
   }
 
   /** Starts a run of the workflow (by name or definition) with these arguments; it is persisted before this returns. */
-  async start<W extends Workflow>(workflow: W | string, ...args: WorkflowArgs<W>): Promise<RunHandle<WorkflowResult<W>>> {
+  async start<W extends Workflow>(
+    workflow: W | string,
+    ...args: WorkflowArgs<W>
+  ): Promise<RunHandle<WorkflowResult<W>>> {
     this.assertOpen();
     const name = typeof workflow === "string" ? workflow : workflow?.name;
     if (typeof name !== "string" || name === "") {
-      throw new InvalidArgumentError("workflow", "is missing", "Pass a workflow defined with defineWorkflow() or its name.");
+      throw new InvalidArgumentError(
+        "workflow",
+        "is missing",
+        "Pass a workflow defined with defineWorkflow() or its name.",
+      );
     }
     await this.checkWorkflow(name);
     const run = await this.store.createRun({
@@ -169,7 +176,11 @@ export class Client {
     checkToken(token);
     const ifMissing = options.ifMissing ?? "error";
     if (ifMissing !== "error" && ifMissing !== "keep") {
-      throw new InvalidArgumentError("ifMissing", `${JSON.stringify(ifMissing)} is not an option`, 'Use "error" or "keep".');
+      throw new InvalidArgumentError(
+        "ifMissing",
+        `${JSON.stringify(ifMissing)} is not an option`,
+        'Use "error" or "keep".',
+      );
     }
     if (ifMissing === "keep" && isDefaultToken(token)) {
       throw new InvalidArgumentError(
@@ -180,7 +191,11 @@ export class Client {
     }
     const key = options.idempotencyKey;
     if (key !== undefined && (typeof key !== "string" || key.length === 0 || key.length > 256)) {
-      throw new InvalidArgumentError("idempotencyKey", "must be a string of 1 to 256 characters", "Pass a stable id of the request, such as a message id.");
+      throw new InvalidArgumentError(
+        "idempotencyKey",
+        "must be a string of 1 to 256 characters",
+        "Pass a stable id of the request, such as a message id.",
+      );
     }
     const json = encodeValue(payload, "payload");
     const hook = await this.store.getHook(token);
@@ -189,7 +204,13 @@ export class Client {
       const own = definedHookSchema(hook.name);
       if (own) await parseWithSchema(own, payload, token);
     }
-    const out = await this.store.resumeHook({ token, payload: json, idempotencyKey: key, ifMissing, now: this.clock.now() });
+    const out = await this.store.resumeHook({
+      token,
+      payload: json,
+      idempotencyKey: key,
+      ifMissing,
+      now: this.clock.now(),
+    });
     switch (out.status) {
       case "accepted":
         if (!out.repeated) this.signals.ready(out.runId);
@@ -278,7 +299,10 @@ export class RunHandle<R = unknown> {
     const run = await this.client.waitForRun(this.id);
     if (run.status === "succeeded") return run.output as R;
     if (run.status === "cancelled") throw new RunCancelledError(this.id);
-    throw new RunFailedError(this.id, run.error ? deserializeError(run.error) : new Error(`run ended as ${run.status}`));
+    throw new RunFailedError(
+      this.id,
+      run.error ? deserializeError(run.error) : new Error(`run ended as ${run.status}`),
+    );
   }
 
   cancel(): Promise<RunInfo> {

@@ -1,2 +1,2 @@
-export { Client, createClient, RunHandle } from "./client.js";
 export type { ClientOptions, HookInfo, ResumeOptions, ResumeResult, RunInfo } from "./client.js";
+export { Client, createClient, RunHandle } from "./client.js";

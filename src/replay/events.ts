@@ -18,7 +18,14 @@ export type LatchEvent =
   | { type: "run.failed"; error: SerializedError }
   | { type: "run.cancelled"; reason?: string }
   | { type: "step.started"; callSeq: number; name: string; attempt: number }
-  | { type: "step.completed"; callSeq: number; name: string; attempt: number; result?: string; skipped?: boolean }
+  | {
+      type: "step.completed";
+      callSeq: number;
+      name: string;
+      attempt: number;
+      result?: string;
+      skipped?: boolean;
+    }
   | { type: "step.failed"; callSeq: number; name: string; attempt: number; error: SerializedError }
   | {
       type: "step.retrying";
@@ -44,9 +51,22 @@ export type LatchEvent =
       conflict?: boolean;
     }
   | { type: "hook.notified"; callSeq: number; hookId: string }
-  | { type: "hook.received"; hookId: string; token: string; inboxId: number; payload?: string; receivedAt: number }
+  | {
+      type: "hook.received";
+      hookId: string;
+      token: string;
+      inboxId: number;
+      payload?: string;
+      receivedAt: number;
+    }
   | { type: "hook.expired"; hookId: string; token: string }
-  | { type: "hook.disposed"; hookId: string; token: string; callSeq?: number; reason: "disposed" | "run_ended" }
+  | {
+      type: "hook.disposed";
+      hookId: string;
+      token: string;
+      callSeq?: number;
+      reason: "disposed" | "run_ended";
+    }
   | { type: "value.recorded"; callSeq: number; kind: "now" | "random" | "uuid"; value: number | string };
 
 export type HookKind = "hook" | "webhook";

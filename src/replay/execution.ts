@@ -200,7 +200,12 @@ export class Execution {
     call.state = "running";
     call.live = true;
     call.retryAt = undefined;
-    this.commands.push({ type: "step.started", callSeq: call.callSeq, name: call.name, attempt: call.attempt });
+    this.commands.push({
+      type: "step.started",
+      callSeq: call.callSeq,
+      name: call.name,
+      attempt: call.attempt,
+    });
     this.newSteps.push(call);
   }
 
@@ -259,7 +264,11 @@ export class Execution {
     const rec = this.recorded.get(callSeq) as EventOf<"hook.created"> | undefined;
     const hookId = rec?.hookId ?? this.host.newHookId();
     const token = rec?.token ?? opts.token ?? `${this.runId}:${hookId}`;
-    const expiresAt = rec ? rec.expiresAt : opts.timeoutMs !== undefined ? this.host.now() + opts.timeoutMs : undefined;
+    const expiresAt = rec
+      ? rec.expiresAt
+      : opts.timeoutMs !== undefined
+        ? this.host.now() + opts.timeoutMs
+        : undefined;
     const hook = new HookState(this, {
       callSeq,
       hookId,
@@ -299,7 +308,13 @@ export class Execution {
     if (hook.status !== "pending") return;
     const callSeq = this.nextCall("hook.disposed");
     if (!this.recorded.has(callSeq)) {
-      this.commands.push({ type: "hook.disposed", hookId: hook.hookId, token: hook.token, callSeq, reason: "disposed" });
+      this.commands.push({
+        type: "hook.disposed",
+        hookId: hook.hookId,
+        token: hook.token,
+        callSeq,
+        reason: "disposed",
+      });
     }
     hook.close("disposed", () => new HookDisposedError(hook.token));
   }
@@ -319,7 +334,8 @@ export class Execution {
     const callSeq = this.nextCall("value.recorded", kind);
     const rec = this.recorded.get(callSeq) as EventOf<"value.recorded"> | undefined;
     if (rec) return rec.value;
-    const value = kind === "now" ? this.host.now() : kind === "random" ? this.host.random() : this.host.randomUUID();
+    const value =
+      kind === "now" ? this.host.now() : kind === "random" ? this.host.random() : this.host.randomUUID();
     this.commands.push({ type: "value.recorded", callSeq, kind, value });
     return value;
   }
@@ -338,7 +354,9 @@ export class Execution {
         );
       }
     } else if (callSeq <= this.maxRecordedCall || this.remaining > 0) {
-      this.fail(`durable call #${callSeq} (${describe(type, name)}) is in the code but not in the log of run ${this.runId}`);
+      this.fail(
+        `durable call #${callSeq} (${describe(type, name)}) is in the code but not in the log of run ${this.runId}`,
+      );
     }
     return callSeq;
   }
@@ -461,5 +479,3 @@ function describe(type: string, name: string | undefined): string {
   const kind = type.split(".")[0] === "value" ? "value" : type.split(".")[0];
   return name ? `${kind} "${name}"` : `a ${kind}`;
 }
-
-

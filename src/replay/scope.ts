@@ -28,6 +28,6 @@ export function currentScope(): Scope | undefined {
 /** The execution of the workflow body calling a durable function; refuses calls from elsewhere. */
 export function workflowExecution(what: string): Execution {
   const scope = storage.getStore();
-  if (!scope || scope.kind !== "workflow") throw new NotInWorkflowError(what);
+  if (scope?.kind !== "workflow") throw new NotInWorkflowError(what);
   return scope.execution;
 }

@@ -8,10 +8,18 @@ export const MAX_TOKEN_LENGTH = 256;
  */
 export function checkToken(token: unknown, field = "token"): asserts token is string {
   if (typeof token !== "string" || token.length === 0) {
-    throw new InvalidTokenError(field, token === "" ? "is empty" : "is not a string", "Pass the hook's token, a non-empty string.");
+    throw new InvalidTokenError(
+      field,
+      token === "" ? "is empty" : "is not a string",
+      "Pass the hook's token, a non-empty string.",
+    );
   }
   if (token.length > MAX_TOKEN_LENGTH) {
-    throw new InvalidTokenError(field, `is ${token.length} characters long`, `Use at most ${MAX_TOKEN_LENGTH} characters.`);
+    throw new InvalidTokenError(
+      field,
+      `is ${token.length} characters long`,
+      `Use at most ${MAX_TOKEN_LENGTH} characters.`,
+    );
   }
   if (/\p{Cc}/u.test(token)) {
     throw new InvalidTokenError(field, "contains control characters", "Use printable characters only.");

@@ -23,7 +23,8 @@ function check(value: unknown, path: string, seen: Set<object>): void {
     case "boolean":
       return;
     case "number":
-      if (!Number.isFinite(value)) fail(path, `is ${value}, which JSON cannot hold`, "Use null or a finite number.");
+      if (!Number.isFinite(value))
+        fail(path, `is ${value}, which JSON cannot hold`, "Use null or a finite number.");
       return;
     case "undefined":
       return;
@@ -59,7 +60,11 @@ function check(value: unknown, path: string, seen: Set<object>): void {
       );
     }
     for (const key of Object.keys(obj)) {
-      check((obj as Record<string, unknown>)[key], /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, seen);
+      check(
+        (obj as Record<string, unknown>)[key],
+        /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`,
+        seen,
+      );
     }
   }
   seen.delete(obj);

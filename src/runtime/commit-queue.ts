@@ -30,7 +30,7 @@ export class CommitQueue {
       const batch = this.pending.splice(0, this.maxBatch);
       try {
         const results = await this.store.commit(batch.map((p) => p.commit));
-        batch.forEach((p, i) => p.resolve(results[i]!));
+        for (const [i, p] of batch.entries()) p.resolve(results[i]!);
       } catch (err) {
         for (const p of batch) p.reject(err);
       }

@@ -40,10 +40,18 @@ export class Latch extends Client {
     const byName = new Map<string, Workflow>();
     for (const [i, w] of (options.workflows ?? []).entries()) {
       if (!w || typeof w.name !== "string" || typeof w.fn !== "function") {
-        throw new InvalidArgumentError(`workflows[${i}]`, "is not a workflow", "Pass workflows made with defineWorkflow().");
+        throw new InvalidArgumentError(
+          `workflows[${i}]`,
+          "is not a workflow",
+          "Pass workflows made with defineWorkflow().",
+        );
       }
       if (byName.has(w.name) && byName.get(w.name) !== w) {
-        throw new InvalidArgumentError(`workflows[${i}]`, `repeats the name ${JSON.stringify(w.name)}`, "Give every workflow its own name.");
+        throw new InvalidArgumentError(
+          `workflows[${i}]`,
+          `repeats the name ${JSON.stringify(w.name)}`,
+          "Give every workflow its own name.",
+        );
       }
       byName.set(w.name, w);
     }
@@ -91,7 +99,11 @@ export class Latch extends Client {
 /** Opens the store, registers the workflows and starts the worker. */
 export async function createLatch(options: LatchOptions): Promise<Latch> {
   if (!options || !Array.isArray(options.workflows)) {
-    throw new InvalidArgumentError("workflows", "is missing", "Pass createLatch({ workflows: [myWorkflow] }).");
+    throw new InvalidArgumentError(
+      "workflows",
+      "is missing",
+      "Pass createLatch({ workflows: [myWorkflow] }).",
+    );
   }
   const store = await openStore(options.store);
   const latch = new Latch(store, options, typeof options.store !== "object");

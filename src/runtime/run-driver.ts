@@ -24,7 +24,10 @@ export interface DriverDeps {
   onBlocked?: () => void;
 }
 
-export type DriverEnd = { kind: "suspended" } | { kind: "finished"; status: RunStatus } | { kind: "dropped"; reason: string };
+export type DriverEnd =
+  | { kind: "suspended" }
+  | { kind: "finished"; status: RunStatus }
+  | { kind: "dropped"; reason: string };
 
 /**
  * Drives one claimed run until it suspends, finishes, or loses its claim: feeds the execution its
@@ -176,7 +179,11 @@ export class RunDriver {
     const ex = this.exec;
     const now = this.deps.clock.now();
     for (const s of ex.sleeps.values()) {
-      if (!s.done && s.until <= now && !this.queue.some((e) => e.type === "sleep.completed" && e.callSeq === s.callSeq)) {
+      if (
+        !s.done &&
+        s.until <= now &&
+        !this.queue.some((e) => e.type === "sleep.completed" && e.callSeq === s.callSeq)
+      ) {
         this.queue.push({ type: "sleep.completed", callSeq: s.callSeq });
       }
     }
@@ -281,9 +288,12 @@ export class RunDriver {
       try {
         await h.onCreated(h.token);
       } catch (err) {
-        this.deps.logger.error(`run ${this.runId}: onCreated of hook ${h.token} threw; the hook is live regardless`, {
-          error: serializeError(err),
-        });
+        this.deps.logger.error(
+          `run ${this.runId}: onCreated of hook ${h.token} threw; the hook is live regardless`,
+          {
+            error: serializeError(err),
+          },
+        );
       }
       h.notified = true;
       this.buffer.push({ type: "hook.notified", callSeq: h.callSeq, hookId: h.hookId });

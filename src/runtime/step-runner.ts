@@ -1,4 +1,10 @@
-import { FatalError, RetryableError, SerializationError, StepTimeoutError, serializeError } from "../errors.js";
+import {
+  FatalError,
+  RetryableError,
+  SerializationError,
+  StepTimeoutError,
+  serializeError,
+} from "../errors.js";
 import { parseDuration } from "../replay/duration.js";
 import type { LatchEvent } from "../replay/events.js";
 import type { Execution, StepCall } from "../replay/execution.js";
@@ -28,7 +34,13 @@ export async function runStepAttempt(
   try {
     const body = runInScope({ kind: "step", execution, step, signal: controller.signal }, () =>
       Promise.resolve().then(() =>
-        call.fn({ runId: execution.runId, name, attempt, idempotencyKey: step.idempotencyKey, signal: controller.signal }),
+        call.fn({
+          runId: execution.runId,
+          name,
+          attempt,
+          idempotencyKey: step.idempotencyKey,
+          signal: controller.signal,
+        }),
       ),
     );
     const timeoutMs = call.options.timeoutMs;
@@ -39,13 +51,21 @@ export async function runStepAttempt(
             body,
             new Promise<never>((_, reject) => {
               cancelTimer = clock.setTimer(clock.now() + timeoutMs, () => {
-                const err = new StepTimeoutError(`step "${name}" attempt ${attempt} ran longer than its timeout of ${timeoutMs} ms`);
+                const err = new StepTimeoutError(
+                  `step "${name}" attempt ${attempt} ran longer than its timeout of ${timeoutMs} ms`,
+                );
                 controller.abort(err);
                 reject(err);
               });
             }),
           ]);
-    return { type: "step.completed", callSeq, name, attempt, result: encodeValue(value, `step "${name}" result`) };
+    return {
+      type: "step.completed",
+      callSeq,
+      name,
+      attempt,
+      result: encodeValue(value, `step "${name}" result`),
+    };
   } catch (err) {
     return failureOutcome(call, err, clock.now());
   } finally {

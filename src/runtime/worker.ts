@@ -136,7 +136,8 @@ export class Worker {
       (ids) => {
         for (const id of ids) this.drivers.get(id)?.kick({ inbox: true, cancel: true });
       },
-      (err) => this.deps.logger.warn("could not check held runs for new work", { error: serializeError(err) }),
+      (err) =>
+        this.deps.logger.warn("could not check held runs for new work", { error: serializeError(err) }),
     );
   }
 
@@ -194,9 +195,12 @@ export class Worker {
     try {
       await this.driveClaimed(claim);
     } catch (err) {
-      this.deps.logger.error(`run ${claim.run.id}: could not be loaded; it will be retried when its lease ends`, {
-        error: serializeError(err),
-      });
+      this.deps.logger.error(
+        `run ${claim.run.id}: could not be loaded; it will be retried when its lease ends`,
+        {
+          error: serializeError(err),
+        },
+      );
     } finally {
       this.inflight.delete(claim.run.id);
       if (this.inflight.size < this.concurrency) this.schedule();
@@ -209,6 +213,7 @@ export class Worker {
     const workflow = this.deps.workflows.get(run.workflow)!;
     let exec = this.warm.take(run.id);
     let cold = false;
+    let crashed = false;
     if (!exec || exec.seq !== run.seq) {
       cold = true;
       exec = new Execution(run.id, run.workflow, {
@@ -218,6 +223,8 @@ export class Worker {
         randomUUID,
       });
       const events = await this.deps.store.readEvents(run.id);
+      // A log that does not end suspended was cut off: its worker died (or lost its lease).
+      crashed = run.seq > 1 && events.at(-1)?.type !== "run.suspended";
       await exec.begin(workflow.fn, decodeValue<unknown[]>(run.input) ?? [], events);
       exec.seq = run.seq;
     }
@@ -226,7 +233,13 @@ export class Worker {
       ? { type: "run.started" }
       : {
           type: "run.resumed",
-          reason: run.cancelRequested ? "cancel" : claim.inbox.length ? "payload" : cold ? "recovery" : "timer",
+          reason: crashed
+            ? "recovery"
+            : run.cancelRequested
+              ? "cancel"
+              : claim.inbox.length
+                ? "payload"
+                : "timer",
         };
     const driver = new RunDriver(
       {
@@ -247,7 +260,9 @@ export class Worker {
     this.drivers.delete(run.id);
     if (end.kind === "suspended" && this.running) this.warm.put(run.id, exec);
     if (end.kind === "dropped" && end.reason !== "stopped") {
-      this.deps.logger.warn(`run ${run.id}: dropped (${end.reason}); another worker holds it or it will be retried`);
+      this.deps.logger.warn(
+        `run ${run.id}: dropped (${end.reason}); another worker holds it or it will be retried`,
+      );
     }
   }
 

@@ -23,7 +23,7 @@ export function validateAgainstJsonSchema(schema: unknown, value: unknown, token
 }
 
 function toIssue(e: ErrorObject): PayloadIssue {
-  const base = e.instancePath.split("/").slice(1).map(unescape).join(".");
+  const base = e.instancePath.split("/").slice(1).map(unescapePointer).join(".");
   if (e.keyword === "required") {
     const missing = (e.params as { missingProperty: string }).missingProperty;
     return { path: base ? `${base}.${missing}` : missing, message: "is required" };
@@ -39,6 +39,6 @@ function toIssue(e: ErrorObject): PayloadIssue {
   return { path: base, message: e.message ?? e.keyword };
 }
 
-function unescape(segment: string): string {
+function unescapePointer(segment: string): string {
   return segment.replace(/~1/g, "/").replace(/~0/g, "~");
 }

@@ -2,7 +2,14 @@ import type { SerializedError } from "../errors.js";
 import type { HookKind, LatchEvent } from "../replay/events.js";
 
 /** Where a run is in its life. Terminal: succeeded, failed, cancelled, timed_out. */
-export type RunStatus = "pending" | "running" | "suspended" | "succeeded" | "failed" | "cancelled" | "timed_out";
+export type RunStatus =
+  | "pending"
+  | "running"
+  | "suspended"
+  | "succeeded"
+  | "failed"
+  | "cancelled"
+  | "timed_out";
 export const TERMINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "cancelled", "timed_out"];
 export const isTerminal = (s: RunStatus): boolean => TERMINAL_STATUSES.includes(s);
 

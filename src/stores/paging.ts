@@ -11,7 +11,11 @@ export function decodeCursor(cursor: string | undefined): { at: number; id: stri
   const i = text.indexOf(":");
   const at = Number(text.slice(0, i));
   if (i < 1 || !Number.isFinite(at)) {
-    throw new InvalidArgumentError("cursor", "is not a cursor this store gave out", "Pass the nextCursor of the previous page, or omit it.");
+    throw new InvalidArgumentError(
+      "cursor",
+      "is not a cursor this store gave out",
+      "Pass the nextCursor of the previous page, or omit it.",
+    );
   }
   return { at, id: text.slice(i + 1) };
 }
@@ -21,7 +25,11 @@ export const MAX_PAGE = 1000;
 export function pageSize(limit: number | undefined): number {
   if (limit === undefined) return 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-    throw new InvalidArgumentError("limit", `${limit} is out of range`, `Use a whole number from 1 to ${MAX_PAGE}.`);
+    throw new InvalidArgumentError(
+      "limit",
+      `${limit} is out of range`,
+      `Use a whole number from 1 to ${MAX_PAGE}.`,
+    );
   }
   return limit;
 }

@@ -1,5 +1,5 @@
-import { type Latch, createLatch, type LatchOptions } from "../runtime/engine.js";
 import { VirtualClock } from "../runtime/clock.js";
+import { createLatch, type Latch, type LatchOptions } from "../runtime/engine.js";
 import { silentLogger } from "../runtime/logger.js";
 import type { Workflow } from "../workflow/define-workflow.js";
 
@@ -57,7 +57,12 @@ export async function createTestLatch(options: TestLatchOptions): Promise<TestLa
       counts[name] = (counts[name] ?? 0) + 1;
       if (hook.name === undefined || !(hook.name in mocks)) return;
       const mock = mocks[hook.name];
-      const info: MockedHook = { token: hook.token, name: hook.name, runId: hook.execution.runId, metadata: hook.metadata };
+      const info: MockedHook = {
+        token: hook.token,
+        name: hook.name,
+        runId: hook.execution.runId,
+        metadata: hook.metadata,
+      };
       setImmediate(() => {
         Promise.resolve(typeof mock === "function" ? (mock as (h: MockedHook) => unknown)(info) : mock)
           .then((payload) => latch!.resumeHook(hook.token, payload))

@@ -1,5 +1,5 @@
-import { currentScope, type StepInfo } from "../replay/scope.js";
 import { NotInWorkflowError } from "../errors.js";
+import { currentScope, type StepInfo } from "../replay/scope.js";
 
 /** Where the calling code runs: which run and workflow, and inside a step which step and attempt. */
 export interface RunContext {

@@ -2,7 +2,12 @@ import { InvalidArgumentError } from "../errors.js";
 import { type Duration, parseDuration } from "../replay/duration.js";
 import type { HookState } from "../replay/hook-state.js";
 import { workflowExecution } from "../replay/scope.js";
-import { type InferOutput, isStandardSchema, type StandardSchemaV1, toJsonSchema } from "../schema/standard.js";
+import {
+  type InferOutput,
+  isStandardSchema,
+  type StandardSchemaV1,
+  toJsonSchema,
+} from "../schema/standard.js";
 
 /**
  * A wait hook inside a run. `await hook` suspends the run until a payload arrives (by
@@ -42,7 +47,11 @@ export interface HookOptions<T = unknown> {
 export function createHook<T = unknown>(options: HookOptions<T> = {}): Hook<T> {
   const execution = workflowExecution("createHook");
   if (options.schema !== undefined && !isStandardSchema(options.schema)) {
-    throw new InvalidArgumentError("schema", "is not a Standard Schema", "Pass a zod, valibot or arktype schema (any Standard Schema).");
+    throw new InvalidArgumentError(
+      "schema",
+      "is not a Standard Schema",
+      "Pass a zod, valibot or arktype schema (any Standard Schema).",
+    );
   }
   const state = execution.callCreateHook({
     token: options.token,
@@ -64,7 +73,6 @@ export function hookHandle<T>(state: HookState): Hook<T> {
     token: state.token,
     hookId: state.hookId,
     name: state.name,
-    // biome-ignore lint/suspicious/noThenProperty: a hook is awaitable by design
     then(onFulfilled, onRejected) {
       return (state.next() as Promise<T>).then(onFulfilled, onRejected);
     },
@@ -109,10 +117,18 @@ export function definedHookSchema(name: string | undefined): StandardSchemaV1 | 
  */
 export function defineHook<S extends StandardSchemaV1>(name: string, schema: S): HookDefinition<S> {
   if (typeof name !== "string" || name.length === 0 || name.length > 128) {
-    throw new InvalidArgumentError("name", `${JSON.stringify(name)} is not a hook name`, "Use 1 to 128 characters.");
+    throw new InvalidArgumentError(
+      "name",
+      `${JSON.stringify(name)} is not a hook name`,
+      "Use 1 to 128 characters.",
+    );
   }
   if (!isStandardSchema(schema)) {
-    throw new InvalidArgumentError("schema", "is not a Standard Schema", "Pass a zod, valibot or arktype schema (any Standard Schema).");
+    throw new InvalidArgumentError(
+      "schema",
+      "is not a Standard Schema",
+      "Pass a zod, valibot or arktype schema (any Standard Schema).",
+    );
   }
   definitions.set(name, schema);
   const jsonSchema = jsonSchemaOf(schema);

@@ -11,7 +11,8 @@ export function sleep(duration: Duration | Date): Promise<void> {
   const execution = workflowExecution("sleep");
   if (duration instanceof Date) {
     const at = duration.getTime();
-    if (!Number.isFinite(at)) throw new InvalidArgumentError("duration", "is an invalid Date", "Pass a valid Date or a duration.");
+    if (!Number.isFinite(at))
+      throw new InvalidArgumentError("duration", "is an invalid Date", "Pass a valid Date or a duration.");
     return execution.callSleep(undefined, at);
   }
   return execution.callSleep(parseDuration(duration, "duration"), undefined);

@@ -23,7 +23,11 @@ const DEFAULT_BACKOFF = { initialMs: 1_000, factor: 2, maxMs: 600_000 };
 
 function resolveOptions(name: string, opts: StepOptions | undefined): StepCallOptions {
   if (typeof name !== "string" || name.length === 0 || name.length > 200) {
-    throw new InvalidArgumentError("name", `${JSON.stringify(name)} is not a step name`, "Give the step a name of 1 to 200 characters.");
+    throw new InvalidArgumentError(
+      "name",
+      `${JSON.stringify(name)} is not a step name`,
+      "Give the step a name of 1 to 200 characters.",
+    );
   }
   const retries = opts?.retries ?? 3;
   if (!Number.isInteger(retries) || retries < 0) {
@@ -36,12 +40,17 @@ function resolveOptions(name: string, opts: StepOptions | undefined): StepCallOp
     backoff = { initialMs: ms, factor: 1, maxMs: ms };
   } else if (b) {
     backoff = {
-      initialMs: b.initial === undefined ? DEFAULT_BACKOFF.initialMs : parseDuration(b.initial, "backoff.initial"),
+      initialMs:
+        b.initial === undefined ? DEFAULT_BACKOFF.initialMs : parseDuration(b.initial, "backoff.initial"),
       factor: b.factor ?? DEFAULT_BACKOFF.factor,
       maxMs: b.max === undefined ? DEFAULT_BACKOFF.maxMs : parseDuration(b.max, "backoff.max"),
     };
     if (!(backoff.factor >= 1)) {
-      throw new InvalidArgumentError("backoff.factor", `${b.factor} is below 1`, "Use a factor ≥ 1 (1 keeps the wait fixed).");
+      throw new InvalidArgumentError(
+        "backoff.factor",
+        `${b.factor} is below 1`,
+        "Use a factor ≥ 1 (1 keeps the wait fixed).",
+      );
     }
   }
   return {
@@ -60,7 +69,11 @@ function resolveOptions(name: string, opts: StepOptions | undefined): StepCallOp
  * @example
  * const user = await step("load_user", () => db.users.find(id), { retries: 5, timeout: "10s" });
  */
-export function step<T>(name: string, fn: (ctx: StepContext) => T | Promise<T>, options?: StepOptions): Promise<Awaited<T>> {
+export function step<T>(
+  name: string,
+  fn: (ctx: StepContext) => T | Promise<T>,
+  options?: StepOptions,
+): Promise<Awaited<T>> {
   const execution = workflowExecution("step");
   return execution.callStep(name, fn, resolveOptions(name, options)) as Promise<Awaited<T>>;
 }

@@ -13,6 +13,7 @@ import {
   step,
 } from "../../src/index.js";
 import { createTestLatch, type TestLatch } from "../../src/testing/index.js";
+import { failure } from "../support/failure.js";
 
 let t: TestLatch | undefined;
 afterEach(async () => {
@@ -27,7 +28,10 @@ async function pendingHook(latch: TestLatch, runId: string) {
   return hook;
 }
 
-const approval = defineHook("test_approval", z.object({ approved: z.boolean(), reviewer: z.string(), note: z.string().optional() }));
+const approval = defineHook(
+  "test_approval",
+  z.object({ approved: z.boolean(), reviewer: z.string(), note: z.string().optional() }),
+);
 
 describe("typed hooks", () => {
   const wf = defineWorkflow("typed_hook", async () => {
@@ -54,7 +58,7 @@ describe("typed hooks", () => {
     t = await createTestLatch({ workflows: [wf] });
     const run = await t.start(wf);
     const hook = await pendingHook(t, run.id);
-    const err = await t.resumeHook(hook.token, { approved: "yes", note: 5 }).catch((e) => e);
+    const err = await failure(t.resumeHook(hook.token, { approved: "yes", note: 5 }));
     expect(PayloadValidationError.is(err)).toBe(true);
     expect(err.code).toBe("PAYLOAD_INVALID");
     expect(err.issues.map((i: { path: string }) => i.path).sort()).toEqual(["approved", "note", "reviewer"]);
@@ -66,7 +70,9 @@ describe("typed hooks", () => {
   it("mockHooks answers hooks by name and counts them", async () => {
     t = await createTestLatch({
       workflows: [wf],
-      mockHooks: { test_approval: (h: { token: string }) => ({ approved: true, reviewer: h.token.slice(0, 4) }) },
+      mockHooks: {
+        test_approval: (h: { token: string }) => ({ approved: true, reviewer: h.token.slice(0, 4) }),
+      },
     });
     const run = await t.start(wf);
     expect(await run.result()).toEqual({ approved: true, reviewer: "run_" });
@@ -92,7 +98,7 @@ describe("timeouts", () => {
     expect(await run.status()).toBe("suspended");
     await t.clock.advance("1m");
     expect(await run.result()).toBe("expired");
-    const late = await t.resumeHook(hook.token, "hi").catch((e) => e);
+    const late = await failure(t.resumeHook(hook.token, "hi"));
     expect(HookExpiredError.is(late)).toBe(true);
     expect((await t.hooks.get(hook.token))?.status).toBe("expired");
   });
@@ -105,7 +111,7 @@ describe("timeouts", () => {
       const hook = await pendingHook(noWorker, run.id);
       await noWorker.worker?.stop();
       await noWorker.clock.advance("2h");
-      expect(HookExpiredError.is(await noWorker.resumeHook(hook.token, "x").catch((e) => e))).toBe(true);
+      expect(HookExpiredError.is(await failure(noWorker.resumeHook(hook.token, "x")))).toBe(true);
     } finally {
       await noWorker.close();
     }
@@ -165,12 +171,12 @@ describe("tokens", () => {
 
   it("resuming an unknown or disposed token is a typed error", async () => {
     t = await createTestLatch({ workflows: [holder] });
-    expect(HookNotFoundError.is(await t.resumeHook("nobody:here", 1).catch((e) => e))).toBe(true);
+    expect(HookNotFoundError.is(await failure(t.resumeHook("nobody:here", 1)))).toBe(true);
     const a = await t.start(holder, "tok-1");
     await t.idle();
     await t.resumeHook("tok-1", "x");
     await t.idle();
-    const err = await t.resumeHook("tok-1", "y").catch((e) => e);
+    const err = await failure(t.resumeHook("tok-1", "y"));
     expect(HookDisposedError.is(err)).toBe(true);
     expect(err.message).toContain("tok-1");
     await t.clock.advance("1h");

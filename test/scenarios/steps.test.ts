@@ -9,12 +9,13 @@ import {
   RunFailedError,
   random,
   SerializationError,
-  sleep,
   StepTimeoutError,
+  sleep,
   step,
   uuid,
 } from "../../src/index.js";
 import { createTestLatch, type TestLatch } from "../../src/testing/index.js";
+import { failure } from "../support/failure.js";
 
 let t: TestLatch | undefined;
 afterEach(async () => {
@@ -46,7 +47,10 @@ describe("retries", () => {
     expect(attempts).toEqual([1, 2]);
     await t.clock.advance("2s");
     expect(await run.result()).toBe("ok");
-    const retrying = (await run.events()).filter((e) => e.type === "step.retrying") as { retryAt: number; at: number }[];
+    const retrying = (await run.events()).filter((e) => e.type === "step.retrying") as {
+      retryAt: number;
+      at: number;
+    }[];
     expect(retrying.map((e) => e.retryAt - e.at)).toEqual([1000, 2000]);
   });
 
@@ -69,14 +73,14 @@ describe("retries", () => {
     );
     t = await createTestLatch({ workflows: [fatal, exhaust] });
     const a = await t.start(fatal);
-    const err = await a.result().catch((e) => e);
+    const err = await failure(a.result());
     expect(RunFailedError.is(err)).toBe(true);
     expect(FatalError.is(err.cause)).toBe(true);
     expect(err.cause.message).toBe("card declined");
     expect(calls).toBe(1);
     const b = await t.start(exhaust);
     await t.clock.advance("5s");
-    const err2 = await b.result().catch((e) => e);
+    const err2 = await failure(b.result());
     expect(err2.cause.message).toBe("down");
     expect((await b.events()).filter((e) => e.type === "step.started")).toHaveLength(2);
   });
@@ -123,7 +127,7 @@ describe("retries", () => {
     t = await createTestLatch({ workflows: [wf] });
     const run = await t.start(wf);
     await t.clock.advance("10s");
-    const err = await run.result().catch((e) => e);
+    const err = await failure(run.result());
     expect(StepTimeoutError.is(err.cause)).toBe(true);
     expect(aborted).toBe(true);
   });
@@ -131,7 +135,7 @@ describe("retries", () => {
   it("a result that cannot be stored fails the step without retry, naming the field", async () => {
     const wf = defineWorkflow("bad_result", async () => step("m", () => ({ items: [1, new Map()] })));
     t = await createTestLatch({ workflows: [wf] });
-    const err = await (await t.start(wf)).result().catch((e) => e);
+    const err = await failure((await t.start(wf)).result());
     expect(SerializationError.is(err.cause)).toBe(true);
     expect(err.cause.message).toContain('step "m" result.items[1]');
   });
@@ -181,7 +185,10 @@ describe("concurrency, sleep and recorded values", () => {
   });
 
   it("defineStep names a reusable step; getRunContext gives the idempotency key", async () => {
-    const charge = defineStep("charge", async (amount: number) => ({ amount, key: getRunContext().step?.idempotencyKey }));
+    const charge = defineStep("charge", async (amount: number) => ({
+      amount,
+      key: getRunContext().step?.idempotencyKey,
+    }));
     const wf = defineWorkflow("charge_wf", async () => charge(5));
     t = await createTestLatch({ workflows: [wf] });
     const run = await t.start(wf);

@@ -58,7 +58,11 @@ export class SqliteStore implements Store {
   private dataVersion = 0;
   private closed = false;
 
-  private constructor(path: string, db: Database.Database, private readonly options: SqliteStoreOptions) {
+  private constructor(
+    path: string,
+    db: Database.Database,
+    private readonly options: SqliteStoreOptions,
+  ) {
     this.path = path;
     this.db = db;
   }
@@ -90,9 +94,12 @@ export class SqliteStore implements Store {
       db = new Database(file);
       db.pragma("busy_timeout = 10000");
     } catch (err) {
-      throw new StoreUnavailableError(`store: cannot open the database at ${file}: ${(err as Error).message}.`, {
-        cause: err,
-      });
+      throw new StoreUnavailableError(
+        `store: cannot open the database at ${file}: ${(err as Error).message}.`,
+        {
+          cause: err,
+        },
+      );
     }
     const store = new SqliteStore(file, db, options);
     try {
@@ -108,7 +115,9 @@ export class SqliteStore implements Store {
         );
       }
       if (code === "SQLITE_READONLY" || code === "SQLITE_CANTOPEN" || code === "SQLITE_IOERR") {
-        throw new StoreUnavailableError(`store: cannot write the database at ${file} (${code}).`, { cause: err });
+        throw new StoreUnavailableError(`store: cannot write the database at ${file} (${code}).`, {
+          cause: err,
+        });
       }
       throw err;
     }
@@ -119,7 +128,8 @@ export class SqliteStore implements Store {
     const db = this.db;
     const appId = db.pragma("application_id", { simple: true }) as number;
     const version = db.pragma("user_version", { simple: true }) as number;
-    const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as Row).n;
+    const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as Row)
+      .n;
     if (appId !== APPLICATION_ID && (tables > 0 || version > 0)) {
       throw new NotALatchDatabaseError(
         `store: ${this.path} is a SQLite database of another application (it has ${tables} tables and no Latch marker). ` +
@@ -159,7 +169,12 @@ export class SqliteStore implements Store {
   }
 
   async createRun(run: NewRun): Promise<RunRecord> {
-    const event: LatchEvent = { type: "run.created", workflow: run.workflow, version: run.version, input: run.input };
+    const event: LatchEvent = {
+      type: "run.created",
+      workflow: run.workflow,
+      version: run.version,
+      input: run.input,
+    };
     this.tx(() => {
       this.stmt(
         `INSERT INTO runs (id, workflow, version, status, input, seq, wake_at, created_at, updated_at)
@@ -199,7 +214,8 @@ export class SqliteStore implements Store {
   async listRuns(filter: RunFilter): Promise<Page<RunRecord>> {
     const where: string[] = [];
     const args: unknown[] = [];
-    const statuses = filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
+    const statuses =
+      filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
     if (statuses.length) {
       where.push(`status IN (${statuses.map(() => "?").join(",")})`);
       args.push(...statuses);
@@ -221,7 +237,10 @@ export class SqliteStore implements Store {
       .all(...args, limit + 1) as Row[];
     const items = rows.slice(0, limit).map(toRun);
     const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : undefined };
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : undefined,
+    };
   }
 
   async readEvents(runId: string, filter: EventFilter = {}): Promise<EventRecord[]> {
@@ -316,7 +335,8 @@ export class SqliteStore implements Store {
         this.stmt(
           "UPDATE hooks SET status = 'expired', closed_at = ? WHERE token = ? AND status = 'pending' AND expires_at <= ?",
         ).run(c.now, h.token, c.now);
-        if (this.stmt("SELECT 1 FROM hooks WHERE token = ? AND status = 'pending'").get(h.token)) taken.push(h.hookId);
+        if (this.stmt("SELECT 1 FROM hooks WHERE token = ? AND status = 'pending'").get(h.token))
+          taken.push(h.hookId);
       }
       if (taken.length) return { ok: false, reason: "token_taken", hookIds: taken };
     }
@@ -358,10 +378,9 @@ export class SqliteStore implements Store {
       );
     }
     if (c.closeAllHooks) {
-      this.stmt("UPDATE hooks SET status = 'disposed', closed_at = ? WHERE run_id = ? AND status = 'pending'").run(
-        c.now,
-        c.runId,
-      );
+      this.stmt(
+        "UPDATE hooks SET status = 'disposed', closed_at = ? WHERE run_id = ? AND status = 'pending'",
+      ).run(c.now, c.runId);
     }
     if (c.consumeInbox?.length) {
       const s = this.stmt("UPDATE inbox SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL");
@@ -405,7 +424,9 @@ export class SqliteStore implements Store {
 
   async readInbox(runId: string): Promise<InboxRecord[]> {
     return (
-      this.stmt("SELECT * FROM inbox WHERE run_id = ? AND consumed_at IS NULL ORDER BY id").all(runId) as Row[]
+      this.stmt("SELECT * FROM inbox WHERE run_id = ? AND consumed_at IS NULL ORDER BY id").all(
+        runId,
+      ) as Row[]
     ).map(toInbox);
   }
 
@@ -454,25 +475,33 @@ export class SqliteStore implements Store {
       .all(...args, limit + 1) as Row[];
     const items = rows.slice(0, limit).map(toHook);
     const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.hookId) : undefined };
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.hookId) : undefined,
+    };
   }
 
   async resumeHook(req: ResumeRequest): Promise<ResumeOutcome> {
     return this.tx((): ResumeOutcome => {
       if (req.idempotencyKey !== undefined) {
-        const seen = this.stmt("SELECT id, hook_id, run_id FROM inbox WHERE token = ? AND idempotency_key = ?").get(
-          req.token,
-          req.idempotencyKey,
-        ) as Row | undefined;
+        const seen = this.stmt(
+          "SELECT id, hook_id, run_id FROM inbox WHERE token = ? AND idempotency_key = ?",
+        ).get(req.token, req.idempotencyKey) as Row | undefined;
         if (seen) {
           return seen.hook_id
-            ? { status: "accepted", runId: seen.run_id, hookId: seen.hook_id, inboxId: seen.id, repeated: true }
+            ? {
+                status: "accepted",
+                runId: seen.run_id,
+                hookId: seen.hook_id,
+                inboxId: seen.id,
+                repeated: true,
+              }
             : { status: "kept", inboxId: seen.id, repeated: true };
         }
       }
-      const hook = this.stmt("SELECT id, run_id, expires_at FROM hooks WHERE token = ? AND status = 'pending'").get(
-        req.token,
-      ) as Row | undefined;
+      const hook = this.stmt(
+        "SELECT id, run_id, expires_at FROM hooks WHERE token = ? AND status = 'pending'",
+      ).get(req.token) as Row | undefined;
       if (hook && !(hook.expires_at !== null && hook.expires_at <= req.now)) {
         const inboxId = this.insertInbox(req, hook.id, hook.run_id);
         this.stmt("UPDATE hooks SET payloads = payloads + 1 WHERE id = ?").run(hook.id);
@@ -491,7 +520,9 @@ export class SqliteStore implements Store {
         "SELECT status, expires_at FROM hooks WHERE token = ? ORDER BY created_at DESC, id DESC LIMIT 1",
       ).get(req.token) as Row | undefined;
       if (!last) return { status: "not_found" };
-      return last.status === "expired" ? { status: "expired", expiredAt: last.expires_at } : { status: "disposed" };
+      return last.status === "expired"
+        ? { status: "expired", expiredAt: last.expires_at }
+        : { status: "disposed" };
     });
   }
 
@@ -500,7 +531,8 @@ export class SqliteStore implements Store {
       this.stmt(
         `INSERT INTO inbox (token, hook_id, run_id, payload, idempotency_key, received_at)
          VALUES (?, ?, ?, ?, ?, ?)`,
-      ).run(req.token, hookId, runId, req.payload ?? null, req.idempotencyKey ?? null, req.now).lastInsertRowid,
+      ).run(req.token, hookId, runId, req.payload ?? null, req.idempotencyKey ?? null, req.now)
+        .lastInsertRowid,
     );
   }
 
@@ -510,19 +542,29 @@ export class SqliteStore implements Store {
       if (!row) return { status: "not_found" };
       if (isTerminal(row.status)) return { status: "already_finished", run: toRun(row) };
       if (row.owner !== null && row.lease_until >= now) {
-        this.stmt("UPDATE runs SET cancel_requested = 1, wake_at = ?, updated_at = ? WHERE id = ?").run(now, now, runId);
+        this.stmt("UPDATE runs SET cancel_requested = 1, wake_at = ?, updated_at = ? WHERE id = ?").run(
+          now,
+          now,
+          runId,
+        );
         return { status: "requested", run: { ...toRun(row), cancelRequested: true } };
       }
       let seq: number = row.seq;
-      const hooks = this.stmt("SELECT id, token FROM hooks WHERE run_id = ? AND status = 'pending'").all(runId) as Row[];
+      const hooks = this.stmt("SELECT id, token FROM hooks WHERE run_id = ? AND status = 'pending'").all(
+        runId,
+      ) as Row[];
       for (const h of hooks) {
-        this.insertEvent(runId, ++seq, { type: "hook.disposed", hookId: h.id, token: h.token, reason: "run_ended" }, now);
+        this.insertEvent(
+          runId,
+          ++seq,
+          { type: "hook.disposed", hookId: h.id, token: h.token, reason: "run_ended" },
+          now,
+        );
       }
       this.insertEvent(runId, ++seq, { type: "run.cancelled" }, now);
-      this.stmt("UPDATE hooks SET status = 'disposed', closed_at = ? WHERE run_id = ? AND status = 'pending'").run(
-        now,
-        runId,
-      );
+      this.stmt(
+        "UPDATE hooks SET status = 'disposed', closed_at = ? WHERE run_id = ? AND status = 'pending'",
+      ).run(now, runId);
       const updated = this.stmt(
         `UPDATE runs SET status = 'cancelled', seq = ?, cancel_requested = 1, owner = NULL, lease_until = NULL,
            wake_at = NULL, updated_at = ?, finished_at = ? WHERE id = ? RETURNING *`,
