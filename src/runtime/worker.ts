@@ -222,7 +222,8 @@ export class Worker {
         random: Math.random,
         randomUUID,
       });
-      const events = await this.deps.store.readEvents(run.id);
+      // A fresh run's log is just run.created: no need to read it.
+      const events = run.seq === 1 ? [] : await this.deps.store.readEvents(run.id);
       // A log that does not end suspended was cut off: its worker died (or lost its lease).
       crashed = run.seq > 1 && events.at(-1)?.type !== "run.suspended";
       await exec.begin(workflow.fn, decodeValue<unknown[]>(run.input) ?? [], events);
