@@ -11,9 +11,11 @@
  * and a client paused or killed half-way never holds a lock (the server finishes or rolls back the
  * statement on its own). See README.md for the lock order they follow.
  */
-export const POSTGRES_MIGRATIONS: readonly ((s: string) => string)[] = [
+export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
   // 1: runs, their event logs, hooks, the payload inbox, workflow names.
-  (s) => `
+  (schema) => {
+    const s = ident(schema);
+    return `
   CREATE TABLE ${s}.runs (
     id text COLLATE "C" PRIMARY KEY,
     workflow text COLLATE "C" NOT NULL,
@@ -63,11 +65,22 @@ export const POSTGRES_MIGRATIONS: readonly ((s: string) => string)[] = [
     closed_at bigint,
     payloads integer NOT NULL DEFAULT 0
   );
-  CREATE UNIQUE INDEX hooks_live_token ON ${s}.hooks (token) WHERE status = 'pending';
   CREATE INDEX hooks_token ON ${s}.hooks (token, created_at DESC);
   CREATE INDEX hooks_status ON ${s}.hooks (status, created_at DESC, id DESC);
   CREATE INDEX hooks_created ON ${s}.hooks (created_at DESC, id DESC);
-  CREATE INDEX hooks_run ON ${s}.hooks (run_id, created_at DESC);
+  CREATE INDEX hooks_run ON ${s}.hooks (run_id, created_at DESC, id DESC);
+
+  -- One row per pending hook: the live token index. The hot paths (register, resume, close) look
+  -- hooks up here by token, hook or run, each through the only index that can serve it, so the
+  -- planner cannot pick a wrong one while a new schema has no statistics yet. The unique token is
+  -- what makes a custom token unique among live hooks.
+  CREATE TABLE ${s}.hook_tokens (
+    hook_id text COLLATE "C" PRIMARY KEY,
+    token text COLLATE "C" NOT NULL UNIQUE,
+    run_id text COLLATE "C" NOT NULL,
+    expires_at bigint
+  );
+  CREATE INDEX hook_tokens_run ON ${s}.hook_tokens (run_id);
 
   CREATE TABLE ${s}.inbox (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -88,19 +101,20 @@ export const POSTGRES_MIGRATIONS: readonly ((s: string) => string)[] = [
   -- Every change to which hook holds a token (registration, early payloads, resume) takes this
   -- transaction lock first, so READ COMMITTED cannot let a payload slip between a check and a write.
   CREATE FUNCTION ${s}.lock_token(p_token text) RETURNS void LANGUAGE sql AS $$
-    SELECT pg_advisory_xact_lock(hashtext(${lit(s)} || '.hook_token'), hashtext(p_token))
+    SELECT pg_advisory_xact_lock(hashtext(${lit(`${schema}.hook_token`)}), hashtext(p_token))
   $$;
 
   -- One commit (see RunCommit in src/store/records.ts). The caller holds the run's row lock and the
   -- locks of the tokens it registers. Returns the CommitResult as JSON.
-  CREATE FUNCTION ${s}.commit_one(c json) RETURNS json LANGUAGE plpgsql AS $$
+  CREATE FUNCTION ${s}.commit_one(c jsonb) RETURNS json LANGUAGE plpgsql AS $$
   DECLARE
     v_run_id text := c->>'runId';
     v_now bigint := (c->>'now')::bigint;
     v_expected integer := (c->>'expectedSeq')::integer;
     v_run record;
-    v_hook json;
-    v_taken json;
+    v_hook jsonb;
+    v_closed text;
+    v_taken jsonb := '[]';
     v_seq integer;
     v_pending integer;
     v_count integer;
@@ -120,28 +134,32 @@ export const POSTGRES_MIGRATIONS: readonly ((s: string) => string)[] = [
       RETURN json_build_object('ok', false, 'reason', 'conflict');
     END IF;
 
-    IF json_array_length(c->'registerHooks') > 0 THEN
+    FOR v_hook IN SELECT * FROM jsonb_array_elements(c->'registerHooks') LOOP
       -- A live hook past its timeout gives its token up; its own run records the expiry later.
-      UPDATE ${s}.hooks SET status = 'expired', closed_at = v_now
-       WHERE token IN (SELECT h->>'token' FROM json_array_elements(c->'registerHooks') h)
-         AND status = 'pending' AND expires_at <= v_now;
-      SELECT json_agg(h->>'hookId') INTO v_taken FROM json_array_elements(c->'registerHooks') h
-       WHERE EXISTS (SELECT 1 FROM ${s}.hooks WHERE token = h->>'token' AND status = 'pending');
-      IF v_taken IS NOT NULL THEN
-        RETURN json_build_object('ok', false, 'reason', 'token_taken', 'hookIds', v_taken);
+      DELETE FROM ${s}.hook_tokens WHERE token = v_hook->>'token' AND expires_at <= v_now RETURNING hook_id INTO v_closed;
+      IF v_closed IS NOT NULL THEN
+        UPDATE ${s}.hooks SET status = 'expired', closed_at = v_now WHERE id = v_closed;
       END IF;
+      IF EXISTS (SELECT 1 FROM ${s}.hook_tokens WHERE token = v_hook->>'token') THEN
+        v_taken := v_taken || to_jsonb(v_hook->>'hookId');
+      END IF;
+    END LOOP;
+    IF jsonb_array_length(v_taken) > 0 THEN
+      RETURN json_build_object('ok', false, 'reason', 'token_taken', 'hookIds', v_taken);
     END IF;
 
     INSERT INTO ${s}.events (run_id, seq, type, data, at)
       SELECT v_run_id, v_expected + e.ord, e.ev->>0, e.ev->>1, v_now
-        FROM json_array_elements(c->'events') WITH ORDINALITY AS e(ev, ord);
-    v_seq := v_expected + json_array_length(c->'events');
+        FROM jsonb_array_elements(c->'events') WITH ORDINALITY AS e(ev, ord);
+    v_seq := v_expected + jsonb_array_length(c->'events');
 
     v_pending := v_run.pending_inbox;
-    FOR v_hook IN SELECT * FROM json_array_elements(c->'registerHooks') LOOP
+    FOR v_hook IN SELECT * FROM jsonb_array_elements(c->'registerHooks') LOOP
       INSERT INTO ${s}.hooks (id, run_id, token, name, kind, status, schema, metadata, created_at, expires_at)
       VALUES (v_hook->>'hookId', v_run_id, v_hook->>'token', v_hook->>'name', v_hook->>'kind', 'pending',
               v_hook->>'schema', v_hook->>'metadata', v_now, (v_hook->>'expiresAt')::bigint);
+      INSERT INTO ${s}.hook_tokens (hook_id, token, run_id, expires_at)
+      VALUES (v_hook->>'hookId', v_hook->>'token', v_run_id, (v_hook->>'expiresAt')::bigint);
       IF (v_hook->>'adoptEarly')::boolean THEN
         UPDATE ${s}.inbox SET hook_id = v_hook->>'hookId', run_id = v_run_id
          WHERE token = v_hook->>'token' AND hook_id IS NULL;
@@ -153,17 +171,21 @@ export const POSTGRES_MIGRATIONS: readonly ((s: string) => string)[] = [
       END IF;
     END LOOP;
 
-    IF json_array_length(c->'closeHooks') > 0 THEN
-      UPDATE ${s}.hooks h SET status = x->>1, closed_at = v_now
-        FROM json_array_elements(c->'closeHooks') x
-       WHERE h.id = x->>0 AND h.status = 'pending';
-    END IF;
+    FOR v_hook IN SELECT * FROM jsonb_array_elements(c->'closeHooks') LOOP
+      DELETE FROM ${s}.hook_tokens WHERE hook_id = v_hook->>0;
+      IF FOUND THEN
+        UPDATE ${s}.hooks SET status = v_hook->>1, closed_at = v_now WHERE id = v_hook->>0;
+      END IF;
+    END LOOP;
     IF (c->>'closeAllHooks')::boolean THEN
-      UPDATE ${s}.hooks SET status = 'disposed', closed_at = v_now WHERE run_id = v_run_id AND status = 'pending';
+      WITH gone AS (DELETE FROM ${s}.hook_tokens WHERE run_id = v_run_id RETURNING hook_id)
+      UPDATE ${s}.hooks SET status = 'disposed', closed_at = v_now WHERE id = ANY(ARRAY(SELECT hook_id FROM gone));
     END IF;
-    IF json_array_length(c->'consumeInbox') > 0 THEN
+    IF jsonb_array_length(c->'consumeInbox') > 0 THEN
+      -- Arrays, not joins against the JSON: the planner then always looks rows up by key.
       UPDATE ${s}.inbox SET consumed_at = v_now
-       WHERE id IN (SELECT x::bigint FROM json_array_elements_text(c->'consumeInbox') x) AND consumed_at IS NULL;
+       WHERE run_id = v_run_id AND id = ANY(ARRAY(SELECT jsonb_array_elements_text(c->'consumeInbox')::bigint))
+         AND consumed_at IS NULL;
       GET DIAGNOSTICS v_count = ROW_COUNT;
       v_pending := v_pending - v_count;
     END IF;
@@ -188,20 +210,21 @@ export const POSTGRES_MIGRATIONS: readonly ((s: string) => string)[] = [
   $$;
 
   -- A batch of commits, each checked on its own, applied in order, in one transaction.
-  CREATE FUNCTION ${s}.commit_runs(batch json) RETURNS json LANGUAGE plpgsql AS $$
+  CREATE FUNCTION ${s}.commit_runs(batch jsonb) RETURNS json LANGUAGE plpgsql AS $$
   DECLARE
-    v_commit json;
+    v_commit jsonb;
+    v_token text;
     v_results json[] := '{}';
   BEGIN
     -- One global lock order (tokens, then runs by id) for every function here: no deadlocks
     -- between concurrent batches, resumes, cancels and lease renewals.
-    PERFORM ${s}.lock_token(t) FROM (
-      SELECT DISTINCT h->>'token' AS t
-        FROM json_array_elements(batch) c, json_array_elements(c->'registerHooks') h
-       ORDER BY 1) tokens;
-    PERFORM 1 FROM ${s}.runs WHERE id IN (SELECT c->>'runId' FROM json_array_elements(batch) c)
+    FOR v_token IN SELECT DISTINCT h->>'token' FROM jsonb_array_elements(batch) c,
+                     jsonb_array_elements(c->'registerHooks') h ORDER BY 1 LOOP
+      PERFORM ${s}.lock_token(v_token);
+    END LOOP;
+    PERFORM 1 FROM ${s}.runs WHERE id = ANY(ARRAY(SELECT c->>'runId' FROM jsonb_array_elements(batch) c))
       ORDER BY id FOR UPDATE;
-    FOR v_commit IN SELECT * FROM json_array_elements(batch) LOOP
+    FOR v_commit IN SELECT * FROM jsonb_array_elements(batch) LOOP
       v_results := v_results || ${s}.commit_one(v_commit);
     END LOOP;
     RETURN array_to_json(v_results);
@@ -213,8 +236,10 @@ export const POSTGRES_MIGRATIONS: readonly ((s: string) => string)[] = [
     RETURNS json LANGUAGE plpgsql AS $$
   DECLARE
     v_seen record;
-    v_hook record;
-    v_live boolean;
+    v_hook_id text;
+    v_run_id text;
+    v_expires bigint;
+    v_status text;
     v_inbox bigint;
   BEGIN
     PERFORM ${s}.lock_token(p_token);
@@ -228,24 +253,23 @@ export const POSTGRES_MIGRATIONS: readonly ((s: string) => string)[] = [
       END IF;
     END IF;
 
-    SELECT run_id INTO v_hook FROM ${s}.hooks WHERE token = p_token AND status = 'pending';
-    v_live := FOUND;
-    IF v_live THEN
+    SELECT run_id INTO v_run_id FROM ${s}.hook_tokens WHERE token = p_token;
+    IF v_run_id IS NOT NULL THEN
       -- Lock the hook's run, then read the hook again: the run's commits and cancels close its
       -- hooks under this lock, so the hook cannot close between this read and the insert.
-      PERFORM 1 FROM ${s}.runs WHERE id = v_hook.run_id FOR UPDATE;
-      SELECT id, run_id, expires_at INTO v_hook FROM ${s}.hooks WHERE token = p_token AND status = 'pending';
-      v_live := FOUND;
+      PERFORM 1 FROM ${s}.runs WHERE id = v_run_id FOR UPDATE;
+      SELECT hook_id, run_id, expires_at INTO v_hook_id, v_run_id, v_expires
+        FROM ${s}.hook_tokens WHERE token = p_token;
     END IF;
-    IF v_live AND NOT coalesce(v_hook.expires_at <= p_now, false) THEN
+    IF v_hook_id IS NOT NULL AND NOT coalesce(v_expires <= p_now, false) THEN
       INSERT INTO ${s}.inbox (token, hook_id, run_id, payload, idempotency_key, received_at)
-        VALUES (p_token, v_hook.id, v_hook.run_id, p_payload, p_key, p_now) RETURNING id INTO v_inbox;
-      UPDATE ${s}.hooks SET payloads = payloads + 1 WHERE id = v_hook.id;
+        VALUES (p_token, v_hook_id, v_run_id, p_payload, p_key, p_now) RETURNING id INTO v_inbox;
+      UPDATE ${s}.hooks SET payloads = payloads + 1 WHERE id = v_hook_id;
       UPDATE ${s}.runs SET pending_inbox = pending_inbox + 1,
           wake_at = CASE WHEN wake_at IS NULL OR wake_at > p_now THEN p_now ELSE wake_at END
-       WHERE id = v_hook.run_id;
-      PERFORM pg_notify(${lit(`${s}.wake`)}, '');
-      RETURN json_build_object('status', 'accepted', 'runId', v_hook.run_id, 'hookId', v_hook.id,
+       WHERE id = v_run_id;
+      PERFORM pg_notify(${lit(wakeChannel(schema))}, '');
+      RETURN json_build_object('status', 'accepted', 'runId', v_run_id, 'hookId', v_hook_id,
                                'inboxId', v_inbox, 'repeated', false);
     END IF;
     IF p_keep THEN
@@ -253,16 +277,16 @@ export const POSTGRES_MIGRATIONS: readonly ((s: string) => string)[] = [
         VALUES (p_token, NULL, NULL, p_payload, p_key, p_now) RETURNING id INTO v_inbox;
       RETURN json_build_object('status', 'kept', 'inboxId', v_inbox, 'repeated', false);
     END IF;
-    IF v_live THEN
-      RETURN json_build_object('status', 'expired', 'expiredAt', v_hook.expires_at);
+    IF v_hook_id IS NOT NULL THEN
+      RETURN json_build_object('status', 'expired', 'expiredAt', v_expires);
     END IF;
-    SELECT status, expires_at INTO v_hook FROM ${s}.hooks WHERE token = p_token
+    SELECT status, expires_at INTO v_status, v_expires FROM ${s}.hooks WHERE token = p_token
      ORDER BY created_at DESC, id DESC LIMIT 1;
-    IF NOT FOUND THEN
+    IF v_status IS NULL THEN
       RETURN json_build_object('status', 'not_found');
     END IF;
-    RETURN CASE WHEN v_hook.status = 'expired'
-      THEN json_build_object('status', 'expired', 'expiredAt', v_hook.expires_at)
+    RETURN CASE WHEN v_status = 'expired'
+      THEN json_build_object('status', 'expired', 'expiredAt', v_expires)
       ELSE json_build_object('status', 'disposed') END;
   END
   $$;
@@ -280,37 +304,47 @@ export const POSTGRES_MIGRATIONS: readonly ((s: string) => string)[] = [
     IF v_run.status IN ('succeeded', 'failed', 'cancelled', 'timed_out') THEN
       RETURN json_build_object('status', 'already_finished', 'run', row_to_json(v_run));
     END IF;
-    PERFORM pg_notify(${lit(`${s}.wake`)}, '');
+    PERFORM pg_notify(${lit(wakeChannel(schema))}, '');
     IF v_run.owner IS NOT NULL AND v_run.lease_until >= p_now THEN
       UPDATE ${s}.runs SET cancel_requested = true, wake_at = p_now, updated_at = p_now
        WHERE id = p_run_id RETURNING * INTO v_run;
       RETURN json_build_object('status', 'requested', 'run', row_to_json(v_run));
     END IF;
-    WITH live AS (
-      SELECT id, token, row_number() OVER (ORDER BY created_at, id) AS n
-        FROM ${s}.hooks WHERE run_id = p_run_id AND status = 'pending'
+    WITH gone AS (
+      DELETE FROM ${s}.hook_tokens WHERE run_id = p_run_id RETURNING hook_id, token
+    ), closed AS (
+      UPDATE ${s}.hooks SET status = 'disposed', closed_at = p_now WHERE id = ANY(ARRAY(SELECT hook_id FROM gone))
     ), disposed AS (
       INSERT INTO ${s}.events (run_id, seq, type, data, at)
-      SELECT p_run_id, v_run.seq + n, 'hook.disposed',
-             json_build_object('type', 'hook.disposed', 'hookId', id, 'token', token, 'reason', 'run_ended')::text,
+      SELECT p_run_id, v_run.seq + row_number() OVER (ORDER BY hook_id), 'hook.disposed',
+             json_build_object('type', 'hook.disposed', 'hookId', hook_id, 'token', token, 'reason', 'run_ended')::text,
              p_now
-        FROM live RETURNING 1
+        FROM gone RETURNING 1
     )
-    SELECT v_run.seq + count(*) INTO v_seq FROM disposed;
-    v_seq := v_seq + 1;
+    SELECT v_run.seq + count(*) + 1 INTO v_seq FROM disposed;
     INSERT INTO ${s}.events (run_id, seq, type, data, at)
       VALUES (p_run_id, v_seq, 'run.cancelled', '{"type":"run.cancelled"}', p_now);
-    UPDATE ${s}.hooks SET status = 'disposed', closed_at = p_now WHERE run_id = p_run_id AND status = 'pending';
     UPDATE ${s}.runs SET status = 'cancelled', seq = v_seq, cancel_requested = true, owner = NULL,
         lease_until = NULL, wake_at = NULL, updated_at = p_now, finished_at = p_now
      WHERE id = p_run_id RETURNING * INTO v_run;
     RETURN json_build_object('status', 'cancelled', 'run', row_to_json(v_run));
   END
   $$;
-  `,
+  `;
+  },
 ];
 
-/** A SQL string literal. Only used on schema names, which are checked identifiers already. */
+/** The LISTEN/NOTIFY channel of a schema: run created, payload accepted, cancel requested. */
+export function wakeChannel(schema: string): string {
+  return `${schema}.wake`;
+}
+
+/** A quoted SQL identifier (the schema name may be a reserved word such as "user"). */
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A SQL string literal. */
 function lit(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }

@@ -1,0 +1,391 @@
+import type pg from "pg";
+import { ClosedError, NotALatchDatabaseError, StoreUnavailableError } from "../../errors.js";
+import type { EventRecord, LatchEvent } from "../../replay/events.js";
+import type {
+  CancelOutcome,
+  ClaimedRun,
+  CommitResult,
+  EventFilter,
+  HookFilter,
+  HookRecord,
+  InboxRecord,
+  NewRun,
+  Page,
+  ResumeOutcome,
+  ResumeRequest,
+  RunCommit,
+  RunFilter,
+  RunRecord,
+} from "../../store/records.js";
+import type { Store } from "../../store/store.js";
+import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
+import {
+  checkSchema,
+  createPool,
+  DEFAULT_SCHEMA,
+  mapPostgresError,
+  type PostgresPoolOptions,
+  type PostgresTarget,
+  parsePostgresUrl,
+} from "./connection.js";
+import { ident, POSTGRES_MIGRATIONS, wakeChannel } from "./migrations.js";
+import { type PostgresQueries, postgresQueries } from "./queries.js";
+import { type Row, toClaimedInbox, toCommitJson, toHook, toInbox, toRun } from "./rows.js";
+import { WakeListener } from "./wake-listener.js";
+
+export interface PostgresStoreOptions extends PostgresPoolOptions {
+  /**
+   * The schema that holds Latch's tables and functions (default: the URL's `?schema=`, else
+   * "latch"). Created and migrated on open. Several Latch deployments can share a database by
+   * using different schemas.
+   */
+  schema?: string;
+}
+
+/** Tables a schema must not already have unless Latch made them. */
+const OWN_TABLES = ["runs", "events", "hooks", "inbox", "workflows"];
+
+/**
+ * The scale-out store: many worker processes on many machines share one PostgreSQL database.
+ * Claims use `FOR UPDATE SKIP LOCKED` with leases, idle workers are woken by LISTEN/NOTIFY, and
+ * every state change is one statement (one transaction, one round trip) — see README.md.
+ *
+ * @example
+ * const store = await PostgresStore.open("postgres://latch:secret@db:5432/app");
+ * const latch = await createLatch({ workflows, store });
+ */
+export class PostgresStore implements Store {
+  readonly kind = "postgres";
+  readonly schema: string;
+  private readonly q: PostgresQueries;
+  private readonly names = new Map<string, string>();
+  private readonly listener: WakeListener;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly target: PostgresTarget,
+    schema: string,
+    connectionString: string,
+    options: PostgresStoreOptions,
+  ) {
+    this.schema = schema;
+    this.q = postgresQueries(schema);
+    this.listener = new WakeListener(
+      connectionString,
+      wakeChannel(schema),
+      options.connectTimeoutMs ?? 10_000,
+    );
+  }
+
+  /**
+   * Connects, creates the schema if needed and applies any missing migrations.
+   * @throws InvalidArgumentError for a malformed URL or schema name.
+   * @throws StoreUnavailableError when the server cannot be reached or refuses the login.
+   * @throws NotALatchDatabaseError when the schema holds another application's tables or a newer Latch's.
+   */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const parsed = parsePostgresUrl(url);
+    const schema = checkSchema(options.schema ?? parsed.schema ?? DEFAULT_SCHEMA);
+    const pool = createPool(parsed.connectionString, { connectTimeoutMs: 10_000, ...options });
+    const store = new PostgresStore(pool, parsed.target, schema, parsed.connectionString, options);
+    try {
+      await store.migrate();
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw mapPostgresError(err, parsed.target, "opening the store");
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      const version = Number((await client.query("SHOW server_version_num")).rows[0].server_version_num);
+      if (version < 120000) {
+        throw new StoreUnavailableError(
+          `store: ${this.target.label} runs PostgreSQL ${Math.floor(version / 10000)}; Latch needs PostgreSQL 12 or newer. Upgrade the server.`,
+        );
+      }
+      await client.query("BEGIN");
+      // Workers starting together: one migrates, the others wait here and then find it done.
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('latch.migrate'), hashtext($1))", [
+        this.schema,
+      ]);
+      const tables = new Set(
+        (
+          await client.query(
+            `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`,
+            [this.schema],
+          )
+        ).rows.map((r) => r.relname as string),
+      );
+      let current = 0;
+      if (tables.has("latch_migrations")) {
+        const row = (
+          await client.query(`SELECT max(version) AS v FROM ${ident(this.schema)}.latch_migrations`)
+        ).rows[0];
+        current = Number(row.v ?? 0);
+      } else if (OWN_TABLES.some((t) => tables.has(t))) {
+        throw new NotALatchDatabaseError(
+          `store: the schema ${JSON.stringify(this.schema)} in ${this.target.label} has tables of another application ` +
+            `(${OWN_TABLES.filter((t) => tables.has(t)).join(", ")}) and no Latch marker. ` +
+            "Give Latch its own schema: add ?schema=latch_app to the postgres:// URL or pass { schema }.",
+        );
+      }
+      if (current > POSTGRES_MIGRATIONS.length) {
+        throw new NotALatchDatabaseError(
+          `store: the schema ${JSON.stringify(this.schema)} has schema version ${current}, newer than this Latch knows (${POSTGRES_MIGRATIONS.length}). Upgrade latch.`,
+        );
+      }
+      if (current < POSTGRES_MIGRATIONS.length) {
+        const s = ident(this.schema);
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${s}.latch_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+        );
+        for (let v = current; v < POSTGRES_MIGRATIONS.length; v++) {
+          await client.query(POSTGRES_MIGRATIONS[v]!(this.schema));
+          await client.query(`INSERT INTO ${s}.latch_migrations (version) VALUES ($1)`, [v + 1]);
+        }
+      }
+      await client.query("COMMIT");
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      if ((err as { code?: string }).code === "42501") {
+        throw new StoreUnavailableError(
+          `store: user ${JSON.stringify(this.target.user)} may not create the schema ${JSON.stringify(this.schema)} in ${this.target.label}. ` +
+            `Create it once as an owner (CREATE SCHEMA ${this.schema} AUTHORIZATION ${this.target.user}) or grant CREATE on the database.`,
+          { cause: err },
+        );
+      }
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Runs a statement. Fixed key lookups are named prepared statements (parsed once per connection);
+   * `planEachTime` ones (claims, listings) are planned with their actual values every time, so a
+   * plan made while the tables were small and had no statistics is never kept.
+   */
+  private async run(
+    operation: string,
+    text: string,
+    values: unknown[],
+    planEachTime = false,
+  ): Promise<Row[]> {
+    if (this.closed) {
+      throw new ClosedError(`store: ${operation} was called after the PostgreSQL store was closed`);
+    }
+    let name: string | undefined;
+    if (!planEachTime) {
+      name = this.names.get(text);
+      if (!name) {
+        name = `latch_${this.names.size}`;
+        this.names.set(text, name);
+      }
+    }
+    try {
+      return (await this.pool.query({ name, text, values })).rows;
+    } catch (err) {
+      throw mapPostgresError(err, this.target, operation);
+    }
+  }
+
+  async createRun(run: NewRun): Promise<RunRecord> {
+    const event: LatchEvent = {
+      type: "run.created",
+      workflow: run.workflow,
+      version: run.version,
+      input: run.input,
+    };
+    await this.run("createRun", this.q.createRun, [
+      run.id,
+      run.workflow,
+      run.version ?? null,
+      run.input ?? null,
+      run.now,
+      JSON.stringify(event),
+    ]);
+    return {
+      id: run.id,
+      workflow: run.workflow,
+      version: run.version,
+      status: "pending",
+      input: run.input,
+      seq: 1,
+      createdAt: run.now,
+      updatedAt: run.now,
+      wakeAt: run.now,
+      cancelRequested: false,
+    };
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const [row] = await this.run("getRun", this.q.getRun, [runId]);
+    return row ? toRun(row) : undefined;
+  }
+
+  async listRuns(filter: RunFilter): Promise<Page<RunRecord>> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const statuses =
+      filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
+    if (statuses.length) where.push(`status = ANY($${args.push(statuses)}::text[])`);
+    if (filter.workflow) where.push(`workflow = $${args.push(filter.workflow)}`);
+    const cursor = decodeCursor(filter.cursor);
+    if (cursor) {
+      const at = args.push(cursor.at);
+      where.push(`(created_at < $${at} OR (created_at = $${at} AND id < $${args.push(cursor.id)}))`);
+    }
+    const limit = pageSize(filter.limit);
+    const rows = await this.run(
+      "listRuns",
+      `SELECT * FROM ${this.q.runsTable} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+        ORDER BY created_at DESC, id DESC LIMIT $${args.push(limit + 1)}`,
+      args,
+      true,
+    );
+    const items = rows.slice(0, limit).map(toRun);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : undefined,
+    };
+  }
+
+  async readEvents(runId: string, filter: EventFilter = {}): Promise<EventRecord[]> {
+    const rows = await this.run("readEvents", this.q.readEvents, [
+      runId,
+      filter.afterSeq ?? 0,
+      filter.typePrefix ?? null,
+      filter.limit ?? null,
+    ]);
+    return rows.map((r) => ({ ...(JSON.parse(r.data) as LatchEvent), seq: r.seq, at: Number(r.at) }));
+  }
+
+  async claimRuns(opts: {
+    owner: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+    workflows: string[];
+  }): Promise<ClaimedRun[]> {
+    if (opts.workflows.length === 0 || opts.limit < 1) return [];
+    const rows = await this.run(
+      "claimRuns",
+      this.q.claimRuns,
+      [opts.now, opts.workflows, opts.limit, opts.owner, opts.leaseMs],
+      true,
+    );
+    return rows.map((row) => ({ run: toRun(row), inbox: toClaimedInbox(row.id, row.inbox) }));
+  }
+
+  async renewLeases(owner: string, runIds: string[], now: number, leaseMs: number): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    const held = new Set(
+      (await this.run("renewLeases", this.q.renewLeases, [now + leaseMs, runIds, owner])).map((r) => r.id),
+    );
+    return runIds.filter((id) => !held.has(id));
+  }
+
+  async ownedRunsWithWork(owner: string): Promise<string[]> {
+    return (await this.run("ownedRunsWithWork", this.q.ownedRunsWithWork, [owner])).map((r) => r.id);
+  }
+
+  async commit(batch: RunCommit[]): Promise<CommitResult[]> {
+    if (batch.length === 0) return [];
+    const [row] = await this.run("commit", this.q.commit, [JSON.stringify(batch.map(toCommitJson))]);
+    return row!.r as CommitResult[];
+  }
+
+  async readInbox(runId: string): Promise<InboxRecord[]> {
+    return (await this.run("readInbox", this.q.readInbox, [runId])).map(toInbox);
+  }
+
+  async registerWorkflows(names: string[], now: number): Promise<void> {
+    if (names.length === 0) return;
+    await this.run("registerWorkflows", this.q.registerWorkflows, [names, now]);
+  }
+
+  async listWorkflows(): Promise<string[]> {
+    return (await this.run("listWorkflows", this.q.listWorkflows, [])).map((r) => r.name);
+  }
+
+  async nextWakeAt(): Promise<number | undefined> {
+    const [row] = await this.run("nextWakeAt", this.q.nextWakeAt, []);
+    return row?.t ?? undefined;
+  }
+
+  async getHook(token: string): Promise<HookRecord | undefined> {
+    const [row] = await this.run("getHook", this.q.getHook, [token]);
+    return row ? toHook(row) : undefined;
+  }
+
+  async listHooks(filter: HookFilter): Promise<Page<HookRecord>> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.status) where.push(`status = $${args.push(filter.status)}`);
+    if (filter.runId) where.push(`run_id = $${args.push(filter.runId)}`);
+    if (filter.name) where.push(`name = $${args.push(filter.name)}`);
+    const cursor = decodeCursor(filter.cursor);
+    if (cursor) {
+      const at = args.push(cursor.at);
+      where.push(`(created_at < $${at} OR (created_at = $${at} AND id < $${args.push(cursor.id)}))`);
+    }
+    const limit = pageSize(filter.limit);
+    const rows = await this.run(
+      "listHooks",
+      `SELECT * FROM ${this.q.hooksTable} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+        ORDER BY created_at DESC, id DESC LIMIT $${args.push(limit + 1)}`,
+      args,
+      true,
+    );
+    const items = rows.slice(0, limit).map(toHook);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.hookId) : undefined,
+    };
+  }
+
+  async resumeHook(req: ResumeRequest): Promise<ResumeOutcome> {
+    const [row] = await this.run("resumeHook", this.q.resumeHook, [
+      req.token,
+      req.payload ?? null,
+      req.idempotencyKey ?? null,
+      req.ifMissing === "keep",
+      req.now,
+    ]);
+    const out = row!.r as ResumeOutcome;
+    if (out.status === "expired" && (out as { expiredAt?: number | null }).expiredAt == null)
+      delete out.expiredAt;
+    return out;
+  }
+
+  async cancelRun(runId: string, now: number): Promise<CancelOutcome> {
+    const [row] = await this.run("cancelRun", this.q.cancelRun, [runId, now]);
+    const out = row!.r as { status: CancelOutcome["status"]; run?: Row };
+    if (out.status === "not_found") return { status: "not_found" };
+    return { status: out.status, run: toRun(out.run!) };
+  }
+
+  /**
+   * Rings on every run created, payload accepted and cancel requested by any process on this
+   * schema (this one included), delivered once per burst.
+   */
+  watch(listener: () => void): () => void {
+    if (this.closed) return () => {};
+    return this.listener.add(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.listener.stop();
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,90 @@
+import { ident, wakeChannel } from "./migrations.js";
+
+/**
+ * The fixed SQL of the PostgreSQL store, built once per schema. Every state change is ONE
+ * statement (autocommit), so it is one transaction and one round trip, and no client ever holds a
+ * lock between two of its own round trips.
+ */
+export function postgresQueries(schema: string) {
+  const s = ident(schema);
+  const channel = `'${wakeChannel(schema).replace(/'/g, "''")}'`;
+  return {
+    /** $1 id, $2 workflow, $3 version, $4 input, $5 now, $6 run.created event JSON. */
+    createRun: `
+      WITH run AS (
+        INSERT INTO ${s}.runs (id, workflow, version, status, input, seq, wake_at, created_at, updated_at)
+        VALUES ($1, $2, $3, 'pending', $4, 1, $5, $5, $5)
+      ), ev AS (
+        INSERT INTO ${s}.events (run_id, seq, type, data, at) VALUES ($1, 1, 'run.created', $6, $5)
+      )
+      SELECT pg_notify(${channel}, '')`,
+
+    /**
+     * $1 now, $2 workflows, $3 limit, $4 owner, $5 lease ms. Runs whose lease ended come first
+     * (they are the oldest work), then runs nobody holds by wake time. SKIP LOCKED: workers never
+     * wait on each other's claims; a row changed meanwhile is re-checked by PostgreSQL.
+     *
+     * The workflow filter is written so that no index can serve it: claims must walk the wake-time
+     * indexes in order. (To a planner without statistics, as on a new schema, the index on
+     * workflow looks cheaper, and then every claim reads every run of the workflow.)
+     */
+    claimRuns: `
+      WITH expired AS (
+        SELECT id FROM ${s}.runs
+         WHERE owner IS NOT NULL AND lease_until < $1 AND wake_at <= $1 AND array_position($2::text[], workflow) IS NOT NULL
+         ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED
+      ), ready AS (
+        SELECT id FROM ${s}.runs
+         WHERE owner IS NULL AND wake_at <= $1 AND array_position($2::text[], workflow) IS NOT NULL
+         ORDER BY wake_at LIMIT $3 FOR UPDATE SKIP LOCKED
+      ), picked AS (
+        -- CTE scans are lazy: ready runs are only read (and locked) as far as the limit needs.
+        SELECT id FROM expired UNION ALL SELECT id FROM ready LIMIT $3
+      ), claimed AS (
+        UPDATE ${s}.runs r SET owner = $4, lease_until = $1 + $5::bigint, status = 'running', updated_at = $1
+          FROM picked WHERE r.id = picked.id
+        RETURNING r.*
+      )
+      SELECT c.*, CASE WHEN c.pending_inbox > 0 THEN (
+          SELECT json_agg(json_build_array(i.id, i.token, i.hook_id, i.payload, i.received_at) ORDER BY i.id)
+            FROM ${s}.inbox i WHERE i.run_id = c.id AND i.consumed_at IS NULL
+        ) END AS inbox
+        FROM claimed c ORDER BY c.wake_at, c.id`,
+
+    /** $1 new lease end, $2 run ids, $3 owner. Rows are locked in id order, as everywhere. */
+    renewLeases: `
+      UPDATE ${s}.runs SET lease_until = $1
+       WHERE id IN (SELECT id FROM ${s}.runs WHERE id = ANY($2::text[]) AND owner = $3 ORDER BY id FOR UPDATE)
+      RETURNING id`,
+
+    ownedRunsWithWork: `SELECT id FROM ${s}.runs WHERE owner = $1 AND (pending_inbox > 0 OR cancel_requested)`,
+    /** $1 the batch as JSON (see toCommitJson). */
+    commit: `SELECT ${s}.commit_runs($1::text::jsonb) AS r`,
+    readInbox: `SELECT * FROM ${s}.inbox WHERE run_id = $1 AND consumed_at IS NULL ORDER BY id`,
+    registerWorkflows: `
+      INSERT INTO ${s}.workflows (name, seen_at) SELECT unnest($1::text[]), $2
+      ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at`,
+    listWorkflows: `SELECT name FROM ${s}.workflows ORDER BY name`,
+    nextWakeAt: `
+      SELECT least(
+        (SELECT min(wake_at) FROM ${s}.runs WHERE owner IS NULL AND wake_at IS NOT NULL),
+        (SELECT min(lease_until) FROM ${s}.runs WHERE owner IS NOT NULL AND wake_at IS NOT NULL)) AS t`,
+    getRun: `SELECT * FROM ${s}.runs WHERE id = $1`,
+    /** $1 run, $2 after seq, $3 type prefix or null, $4 limit or null. */
+    readEvents: `
+      SELECT seq, data, at FROM ${s}.events
+       WHERE run_id = $1 AND seq > $2 AND ($3::text IS NULL OR starts_with(type, $3::text))
+       ORDER BY seq LIMIT $4::integer`,
+    getHook: `
+      SELECT * FROM ${s}.hooks WHERE token = $1
+       ORDER BY status = 'pending' DESC, created_at DESC, id DESC LIMIT 1`,
+    /** $1 token, $2 payload, $3 idempotency key, $4 keep if missing, $5 now. */
+    resumeHook: `SELECT ${s}.resume_hook($1, $2, $3, $4, $5) AS r`,
+    /** $1 run, $2 now. */
+    cancelRun: `SELECT ${s}.cancel_run($1, $2) AS r`,
+    runsTable: `${s}.runs`,
+    hooksTable: `${s}.hooks`,
+  };
+}
+
+export type PostgresQueries = ReturnType<typeof postgresQueries>;

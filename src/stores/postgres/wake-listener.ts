@@ -1,0 +1,107 @@
+import pg from "pg";
+import { parserFor } from "./connection.js";
+
+/**
+ * The cross-process doorbell: one dedicated connection (outside the pool, which would recycle it)
+ * that LISTENs on the schema's channel. Notifications arriving together are delivered as one call.
+ * When the connection drops it reconnects with back-off and rings once after LISTEN is back,
+ * because anything sent while it was away was missed.
+ */
+export class WakeListener {
+  private readonly listeners = new Set<() => void>();
+  private client: pg.Client | undefined;
+  private pending = false;
+  private retryMs = 100;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = true;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly channel: string,
+    private readonly connectTimeoutMs: number,
+  ) {}
+
+  add(listener: () => void): () => void {
+    this.listeners.add(listener);
+    if (this.stopped) {
+      this.stopped = false;
+      void this.connect(false);
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) void this.stop();
+    };
+  }
+
+  /** Resolves once LISTEN is active (tests; a worker does not need to wait). */
+  async ready(): Promise<void> {
+    while (!this.stopped && !this.client) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => {});
+  }
+
+  private async connect(reconnect: boolean): Promise<void> {
+    this.retryTimer = undefined;
+    if (this.stopped) return;
+    const client = new pg.Client({
+      connectionString: this.connectionString,
+      connectionTimeoutMillis: this.connectTimeoutMs,
+      keepAlive: true,
+      application_name: "latch-listen",
+      types: { getTypeParser: parserFor as never },
+    });
+    let failed = false;
+    const fail = () => {
+      if (failed) return;
+      failed = true;
+      if (this.client === client) this.client = undefined;
+      client.end().catch(() => {});
+      this.scheduleReconnect();
+    };
+    client.on("error", fail);
+    client.on("end", fail);
+    client.on("notification", (msg) => {
+      if (msg.channel === this.channel) this.ring();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN "${this.channel.replace(/"/g, '""')}"`);
+    } catch {
+      fail();
+      return;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
+    // Like the SQLite store's poll timer, listening alone does not keep the process alive.
+    (client as unknown as { connection?: { stream?: { unref?(): void } } }).connection?.stream?.unref?.();
+    this.client = client;
+    this.retryMs = 100;
+    if (reconnect) this.ring();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.retryTimer) return;
+    const delay = this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, 5_000);
+    this.retryTimer = setTimeout(() => void this.connect(true), delay);
+    this.retryTimer.unref();
+  }
+
+  private ring(): void {
+    if (this.pending) return;
+    this.pending = true;
+    setImmediate(() => {
+      this.pending = false;
+      for (const l of this.listeners) l();
+    });
+  }
+}
