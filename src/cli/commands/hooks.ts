@@ -1,0 +1,189 @@
+import type { Client, HookInfo } from "../../client/client.js";
+import {
+  HookDisposedError,
+  HookExpiredError,
+  HookNotFoundError,
+  PayloadValidationError,
+} from "../../errors.js";
+import type { HookStatus } from "../../store/records.js";
+import { dbFlag, type GlobalOptions, withClient } from "../context.js";
+import { EXIT, ExitError, InterruptedError, UsageError } from "../exit-codes.js";
+import { enumOption, interactive, intOption, parseJsonOption, readJsonFile } from "../inputs.js";
+import { compact, print, printJson, shellQuote, table, time } from "../output.js";
+import { examplePayload, fieldsOf, typeLabel } from "../schema-text.js";
+
+const HOOK_STATUSES: readonly HookStatus[] = ["pending", "expired", "disposed"];
+
+export async function listHooks(
+  opts: GlobalOptions & { status?: string; run?: string; name?: string; limit?: string; cursor?: string },
+) {
+  const status = enumOption(opts.status, "--status", HOOK_STATUSES);
+  const limit = intOption(opts.limit, "--limit", 1, 1000) ?? 20;
+  await withClient(opts, async (client) => {
+    const page = await client.hooks.list({
+      status,
+      runId: opts.run,
+      name: opts.name,
+      limit,
+      cursor: opts.cursor,
+    });
+    if (opts.json) return printJson(page);
+    if (page.items.length === 0) return print(status ? `No ${status} hooks.` : "No hooks.");
+    const rows = page.items.map((h) => [
+      h.token,
+      h.name ?? "-",
+      h.status,
+      h.runId,
+      time(h.createdAt),
+      time(h.expiresAt),
+    ]);
+    print(table(["TOKEN", "NAME", "STATUS", "RUN", "CREATED", "EXPIRES"], rows));
+    if (page.nextCursor)
+      print(
+        `\nMore: latch hooks list${dbFlag(opts)}${status ? ` --status ${status}` : ""} --limit ${limit} --cursor ${page.nextCursor}`,
+      );
+  });
+}
+
+async function mustGetHook(client: Client, token: string): Promise<HookInfo> {
+  const hook = await client.hooks.get(token);
+  if (!hook) throw new HookNotFoundError(token);
+  return hook;
+}
+
+export async function hookInfo(token: string, opts: GlobalOptions) {
+  await withClient(opts, async (client) => {
+    const h = await mustGetHook(client, token);
+    if (opts.json) return printJson(h);
+    const rows: [string, string][] = [
+      ["token", h.token],
+      ["name", h.name ?? "-"],
+      ["kind", h.kind],
+      ["status", h.status],
+      ["run", h.runId],
+      ["created", time(h.createdAt)],
+      ["expires", time(h.expiresAt)],
+      ["payloads", String(h.payloads)],
+    ];
+    if (h.closedAt) rows.push(["closed", time(h.closedAt)]);
+    if (h.metadata !== undefined) rows.push(["metadata", compact(h.metadata, 2000)]);
+    for (const [k, v] of rows) print(`${k.padEnd(9)} ${v}`);
+    const fields = fieldsOf(h.schema);
+    if (fields.length) {
+      print("\nPayload fields:");
+      print(
+        table(
+          ["  FIELD", "TYPE", "REQUIRED"],
+          fields.map((f) => [`  ${f.path}`, typeLabel(f), f.required ? "yes" : "no"]),
+        ),
+      );
+    } else if (h.schema) {
+      print(`\nPayload schema: ${compact(h.schema, 2000)}`);
+    }
+    if (h.status === "pending" && h.kind === "hook") {
+      print("\nResume it:");
+      print(`  latch hooks resume ${shellQuote(h.token)}${dbFlag(opts)}`);
+      print(
+        `  latch hooks resume ${shellQuote(h.token)}${dbFlag(opts)} --payload ${shellQuote(JSON.stringify(examplePayload(h.schema) ?? {}))}`,
+      );
+    }
+  });
+}
+
+export async function resumeHook(
+  tokenArg: string | undefined,
+  opts: GlobalOptions & {
+    payload?: string;
+    payloadFile?: string;
+    idempotencyKey?: string;
+    keepIfMissing?: boolean;
+  },
+) {
+  if (opts.payload !== undefined && opts.payloadFile !== undefined) {
+    throw new UsageError("--payload", "was given with --payload-file", "Pass one of them.");
+  }
+  let payload: unknown;
+  const given = opts.payload !== undefined || opts.payloadFile !== undefined;
+  if (opts.payload !== undefined) payload = parseJsonOption(opts.payload, "--payload");
+  if (opts.payloadFile !== undefined) payload = await readJsonFile(opts.payloadFile, "--payload-file");
+  const tty = interactive() && !opts.json;
+  if (!tokenArg && !tty)
+    throw new UsageError(
+      "token",
+      "is missing",
+      "Pass the hook's token (latch hooks list --status pending); picking one needs a terminal.",
+    );
+  if (!given && !tty)
+    throw new UsageError(
+      "--payload",
+      "is missing",
+      "Pass --payload '<json>' or --payload-file <file>; prompting needs a terminal.",
+    );
+
+  await withClient(opts, async (client) => {
+    const prompts = tty ? await import("@clack/prompts") : undefined;
+    if (!given) prompts!.intro("latch hooks resume");
+    const token = tokenArg ?? (await pickHook(client, prompts!));
+    if (given) {
+      const result = await client.resumeHook(token, payload, {
+        idempotencyKey: opts.idempotencyKey,
+        ifMissing: opts.keepIfMissing ? "keep" : undefined,
+      });
+      return report(result, token, opts);
+    }
+    const hook = await mustGetHook(client, token);
+    if (hook.status === "expired") throw new HookExpiredError(token, hook.expiresAt);
+    if (hook.status === "disposed") throw new HookDisposedError(token);
+    const { promptPayload } = await import("../payload-prompt.js");
+    prompts!.log.info(`${hook.name ?? "hook"} of run ${hook.runId}`);
+    let answers = await promptPayload(hook.schema);
+    for (;;) {
+      try {
+        const result = await client.resumeHook(token, answers, { idempotencyKey: opts.idempotencyKey });
+        prompts!.outro(
+          result.repeated
+            ? "Already resumed with this idempotency key; nothing new was recorded."
+            : "Hook resumed.",
+        );
+        return;
+      } catch (err) {
+        if (!PayloadValidationError.is(err)) throw err;
+        // Checks only the whole payload can make (refinements, cross-field rules): ask those fields again.
+        prompts!.log.error(err.issues.map((i) => `${i.path || "(payload)"}: ${i.message}`).join("\n"));
+        const keys = new Set(err.issues.map((i) => i.path.split(".")[0]!).filter((k) => k !== ""));
+        const isObject = typeof answers === "object" && answers !== null && !Array.isArray(answers);
+        answers = await promptPayload(
+          hook.schema,
+          keys.size && isObject ? { previous: answers as Record<string, unknown>, only: keys } : {},
+        );
+      }
+    }
+  });
+}
+
+async function pickHook(client: Client, prompts: typeof import("@clack/prompts")): Promise<string> {
+  const pending = (await client.hooks.list({ status: "pending", limit: 50 })).items.filter(
+    (h) => h.kind === "hook",
+  );
+  if (pending.length === 0)
+    throw new ExitError(EXIT.NOT_FOUND, "no hook is pending. See every hook with `latch hooks list`.");
+  const choice = await prompts.select<string>({
+    message: "Select a pending hook to resume",
+    options: pending.map((h) => ({
+      value: h.token,
+      label: `${h.name ?? "(unnamed)"} (${h.token})`,
+      hint: `created ${time(h.createdAt)}`,
+    })),
+  });
+  if (prompts.isCancel(choice)) throw new InterruptedError("cancelled; nothing was sent");
+  return choice;
+}
+
+function report(result: Awaited<ReturnType<Client["resumeHook"]>>, token: string, opts: GlobalOptions) {
+  if (opts.json) return printJson(result);
+  if (result.kept)
+    print(`No hook has the token yet: the payload is kept for the next hook created with ${token}.`);
+  else if (result.repeated)
+    print(`Already resumed with this idempotency key (run ${result.runId}); nothing new was recorded.`);
+  else print(`Hook resumed; run ${result.runId} continues.`);
+}

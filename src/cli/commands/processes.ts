@@ -1,0 +1,176 @@
+import type { Client } from "../../client/client.js";
+import { isTerminal } from "../../store/records.js";
+import { DEFAULT_DATABASE_URL } from "../../stores/open.js";
+import type { GlobalOptions } from "../context.js";
+import { UsageError } from "../exit-codes.js";
+import { intOption, parseJsonOption } from "../inputs.js";
+import { loadWorkflows } from "../load-workflows.js";
+import { compact, print, shellQuote } from "../output.js";
+import { examplePayload } from "../schema-text.js";
+
+export interface ServeOptions extends GlobalOptions {
+  port?: string;
+  host?: string;
+  apiKey?: string[];
+  publicUrl?: string;
+}
+
+/** `latch dev <file>`: worker + HTTP server in one process, printing how to resume each pending hook. */
+export async function dev(file: string, opts: ServeOptions & { start?: string; input?: string }) {
+  const input = opts.input === undefined ? undefined : parseJsonOption(opts.input, "--input");
+  const workflows = await loadWorkflows(file);
+  const { createLatch } = await import("../../runtime/engine.js");
+  const { generateApiKey, parseApiKeys } = await import("../../server/auth.js");
+  const latch = await createLatch({ workflows, store: opts.db });
+  const keys = [...(opts.apiKey ?? []), ...parseApiKeys(process.env.LATCH_API_KEYS)];
+  if (keys.length === 0) keys.push(generateApiKey());
+  const server = await listen(latch, opts, keys);
+  const db = opts.db ?? process.env.LATCH_DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  print(
+    `Latch dev — ${workflows.length} workflow${workflows.length === 1 ? "" : "s"}: ${workflows.map((w) => w.name).join(", ")}`,
+  );
+  print(`  database  ${db}`);
+  print(`  server    ${server.url}  (API under /api, OpenAPI at /openapi.json, metrics at /metrics)`);
+  print(`  API key   ${keys[0]}`);
+  print(
+    `  start     latch run ${workflows[0]!.name}${opts.db ? ` --db ${opts.db}` : ""} --input ${shellQuote(JSON.stringify(input ?? "…"))}`,
+  );
+  print("Waiting for runs; pending hooks are shown as they appear. Ctrl-C to stop.\n");
+  const stopWatching = watch(latch, {
+    url: server.url,
+    key: keys[0]!,
+    dbFlag: opts.db ? ` --db ${opts.db}` : "",
+  });
+  if (opts.start) {
+    const run = await latch.start(opts.start, ...(input === undefined ? [] : [input]));
+    print(`Started ${run.id} (${opts.start}).`);
+  }
+  await untilSignal();
+  stopWatching();
+  await server.close();
+  await latch.close();
+}
+
+/** `latch worker <file>`: runs the file's workflows until stopped. */
+export async function worker(file: string, opts: GlobalOptions & { concurrency?: string }) {
+  const concurrency = intOption(opts.concurrency, "--concurrency", 1, 100_000);
+  const workflows = await loadWorkflows(file);
+  const { createLatch } = await import("../../runtime/engine.js");
+  const latch = await createLatch({ workflows, store: opts.db, worker: { concurrency } });
+  print(
+    `Worker running ${workflows.map((w) => w.name).join(", ")} on ${opts.db ?? process.env.LATCH_DATABASE_URL ?? DEFAULT_DATABASE_URL}. Ctrl-C to stop.`,
+  );
+  await untilSignal();
+  await latch.close();
+}
+
+/** `latch serve`: the HTTP server alone (no workflow code), for a store that workers elsewhere run. */
+export async function serve(opts: ServeOptions) {
+  const { parseApiKeys } = await import("../../server/auth.js");
+  const keys = [...(opts.apiKey ?? []), ...parseApiKeys(process.env.LATCH_API_KEYS)];
+  if (keys.length === 0) {
+    throw new UsageError(
+      "--api-key",
+      "is missing: the API needs at least one key",
+      "Set LATCH_API_KEYS=<key>[,<key>…] or pass --api-key <key> (make one with: openssl rand -base64 24).",
+    );
+  }
+  const { createClient } = await import("../../client/client.js");
+  const client = await createClient({ store: opts.db });
+  const server = await listen(client, opts, keys);
+  print(
+    `Latch API on ${server.url} (${keys.length} API key${keys.length === 1 ? "" : "s"}). Ctrl-C to stop.`,
+  );
+  await untilSignal();
+  await server.close();
+  await client.close();
+}
+
+async function listen(client: Client, opts: ServeOptions, apiKeys: string[]) {
+  const { startServer, DEFAULT_PORT } = await import("../../server/index.js");
+  const port = intOption(opts.port, "--port", 0, 65535) ?? DEFAULT_PORT;
+  try {
+    return await startServer({
+      client,
+      apiKeys,
+      port,
+      host: opts.host,
+      publicUrl: opts.publicUrl ?? process.env.LATCH_PUBLIC_URL,
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new UsageError(
+        "--port",
+        `${port} is already in use`,
+        "Pass --port <n> (0 picks a free port) or stop the other server.",
+      );
+    }
+    throw err;
+  }
+}
+
+/** Prints each hook when it becomes pending (with ready-to-paste commands) and each run's end. */
+function watch(client: Client, where: { url: string; key: string; dbFlag: string }): () => void {
+  const seen = new Set<string>();
+  const runs = new Map<string, string>();
+  let busy = false;
+  let primed = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      for (const h of (await client.hooks.list({ status: "pending", limit: 100 })).items.reverse()) {
+        if (seen.has(h.hookId)) continue;
+        seen.add(h.hookId);
+        const path = `${where.url}/api/hooks/${encodeURIComponent(h.token)}/resume`;
+        if (h.kind === "webhook") {
+          print(`● webhook ${h.name ?? ""} is waiting — run ${h.runId}`);
+          print(
+            `    curl -sS -X POST ${shellQuote(`${where.url}/webhooks/${encodeURIComponent(h.token)}`)} -d '{"hello":"world"}'\n`,
+          );
+          continue;
+        }
+        const example = JSON.stringify(examplePayload(h.schema) ?? {});
+        print(`● hook ${h.name ?? "(unnamed)"} is waiting — run ${h.runId}`);
+        print(`    latch hooks resume ${shellQuote(h.token)}${where.dbFlag}`);
+        print(
+          `    latch hooks resume ${shellQuote(h.token)}${where.dbFlag} --payload ${shellQuote(example)}`,
+        );
+        print(
+          `    curl -sS -X POST ${shellQuote(path)} -H ${shellQuote(`Authorization: Bearer ${where.key}`)} ` +
+            `-H 'Content-Type: application/json' -d ${shellQuote(JSON.stringify({ payload: JSON.parse(example) }))}\n`,
+        );
+      }
+      for (const r of (await client.runs.list({ limit: 50 })).items) {
+        const before = runs.get(r.id);
+        runs.set(r.id, r.status);
+        // Runs that had ended before dev started are not news; any later end is.
+        if (isTerminal(r.status) && before !== r.status && (before !== undefined || primed)) {
+          print(
+            `○ run ${r.id} (${r.workflow}) ${r.status}${r.status === "succeeded" ? `: ${compact(r.output, 300)}` : r.error ? `: ${r.error.message}` : ""}\n`,
+          );
+        }
+      }
+      primed = true;
+    } catch (err) {
+      process.stderr.write(`latch dev: could not list hooks: ${(err as Error).message}\n`);
+    } finally {
+      busy = false;
+    }
+  };
+  void tick();
+  const timer = setInterval(() => void tick(), 250);
+  return () => clearInterval(timer);
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolve();
+    };
+    process.once("SIGINT", done);
+    process.once("SIGTERM", done);
+  });
+}

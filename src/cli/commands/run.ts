@@ -1,0 +1,94 @@
+import type { Client, RunInfo } from "../../client/client.js";
+import { isTerminal } from "../../store/records.js";
+import { dbFlag, type GlobalOptions, withClient } from "../context.js";
+import { EXIT, ExitError, UsageError } from "../exit-codes.js";
+import { interactive, parseJsonOption } from "../inputs.js";
+import { compact, print, printJson, shellQuote } from "../output.js";
+
+/** `latch run <workflow>`: starts a run by name; with --wait, follows it to its end. */
+export async function runWorkflow(
+  workflow: string,
+  opts: GlobalOptions & { input?: string; args?: string; wait?: boolean },
+) {
+  if (opts.input !== undefined && opts.args !== undefined) {
+    throw new UsageError(
+      "--args",
+      "was given with --input",
+      "Pass --input '<json>' (one argument) or --args '[...]' (several).",
+    );
+  }
+  let args: unknown[] = [];
+  if (opts.input !== undefined) args = [parseJsonOption(opts.input, "--input")];
+  if (opts.args !== undefined) {
+    const parsed = parseJsonOption(opts.args, "--args");
+    if (!Array.isArray(parsed))
+      throw new UsageError(
+        "--args",
+        "is not a JSON array",
+        `Pass the arguments as an array, such as --args '["order-1", 2]'.`,
+      );
+    args = parsed;
+  }
+  await withClient(opts, async (client) => {
+    const handle = await client.start(workflow, ...args);
+    if (!opts.wait) {
+      if (opts.json) return printJson(await client.getRun(handle.id));
+      print(`Started ${handle.id} (${workflow}).`);
+      print(`Follow it: latch runs show ${handle.id}${dbFlag(opts)}`);
+      return;
+    }
+    const run = await follow(client, handle.id, opts);
+    if (opts.json) printJson(run);
+    else if (run.status === "succeeded") print(`Run ${run.id} succeeded: ${compact(run.output, 4000)}`);
+    if (run.status !== "succeeded") {
+      const why = run.error ? `: ${run.error.name}: ${run.error.message}` : "";
+      throw new ExitError(
+        EXIT.RUN_FAILED,
+        `run ${run.id} ended ${run.status}${why}. See latch runs logs ${run.id}${dbFlag(opts)}`,
+      );
+    }
+  });
+}
+
+/**
+ * Polls the run until it ends, showing its current status: a spinner at a terminal, one line per
+ * change otherwise (on stderr, so stdout stays the result).
+ */
+async function follow(client: Client, runId: string, opts: GlobalOptions): Promise<RunInfo> {
+  const spin = interactive() && !opts.json ? (await import("@clack/prompts")).spinner() : undefined;
+  let shown = "";
+  const show = (text: string) => {
+    if (text === shown) return;
+    shown = text;
+    if (spin) spin.message(text);
+    else if (!opts.json) process.stderr.write(`${text}\n`);
+  };
+  spin?.start(`${runId}: starting`);
+  const startedAt = Date.now();
+  try {
+    for (;;) {
+      const run = await client.getRun(runId);
+      if (!run) throw new ExitError(EXIT.NOT_FOUND, `run ${runId} disappeared`);
+      if (isTerminal(run.status)) {
+        spin?.stop(`${runId}: ${run.status}`);
+        return run;
+      }
+      show(await describe(client, run, Date.now() - startedAt, opts));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  } catch (err) {
+    spin?.error(`${runId}: ${(err as Error).message}`);
+    throw err;
+  }
+}
+
+async function describe(client: Client, run: RunInfo, waited: number, opts: GlobalOptions): Promise<string> {
+  if (run.status === "pending" && waited > 2000)
+    return `${run.id}: pending — no worker has taken it yet (start one: latch worker <file>)`;
+  if (run.status !== "suspended") return `${run.id}: ${run.status}`;
+  const [hook] = (await client.hooks.list({ runId: run.id, status: "pending", limit: 1 })).items;
+  if (hook?.kind === "hook")
+    return `${run.id}: suspended on hook ${hook.name ?? ""} — latch hooks resume ${shellQuote(hook.token)}${dbFlag(opts)}`;
+  if (hook) return `${run.id}: suspended on webhook ${hook.name ?? ""}`;
+  return `${run.id}: suspended${run.wakeAt ? ` until ${new Date(run.wakeAt).toISOString()}` : ""}`;
+}

@@ -1,0 +1,81 @@
+import { existsSync } from "node:fs";
+import { extname, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Workflow } from "../workflow/define-workflow.js";
+import { EXIT, ExitError, UsageError } from "./exit-codes.js";
+
+const TS = new Set([".ts", ".mts", ".cts", ".tsx"]);
+
+/**
+ * Imports a user's workflow file — TypeScript too, without a build step (through tsx's loader) —
+ * and returns every workflow it exports (as named exports, a `workflows` array, or the default).
+ * @example const workflows = await loadWorkflows("examples/order-approval.ts");
+ */
+export async function loadWorkflows(file: string): Promise<Workflow[]> {
+  const path = resolve(file);
+  if (!existsSync(path))
+    throw new UsageError(
+      "file",
+      `${path} does not exist`,
+      "Pass the path of a .ts or .js file that exports workflows.",
+    );
+  const url = pathToFileURL(path).href;
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(url);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (!(TS.has(extname(path)) && code === "ERR_UNKNOWN_FILE_EXTENSION")) throw loadFailed(path, err);
+    // Plain node cannot load TypeScript: register tsx's loader for this process (one shared module
+    // graph, so the workflow code and the engine use the same copy of latch), then import again.
+    const { register } = await import("tsx/esm/api");
+    const imported: string[] = [];
+    register({ onImport: (u) => imported.push(u) });
+    try {
+      mod = await import(`${url}?latch-load`);
+    } catch (again) {
+      throw loadFailed(path, again);
+    }
+    warnOnOtherCopy(imported);
+  }
+  const found = new Map<string, Workflow>();
+  const consider = (v: unknown) => {
+    if (isWorkflow(v)) found.set(v.name, v);
+    else if (Array.isArray(v)) for (const w of v.filter(isWorkflow)) found.set(w.name, w);
+  };
+  for (const value of Object.values(mod)) consider(value);
+  if (found.size === 0) {
+    throw new UsageError(
+      "file",
+      `${path} exports no workflow`,
+      'Export them: export const myFlow = defineWorkflow("my_flow", async () => { … }).',
+    );
+  }
+  return [...found.values()];
+}
+
+/**
+ * The engine's durable calls find their run through the copy of latch that runs the engine: a
+ * workflow file importing another copy (this package's src/ while the CLI runs from dist/) would
+ * fail every run with NotInWorkflowError. Say so at load time instead.
+ */
+function warnOnOtherCopy(imported: string[]): void {
+  const root = new URL("../../", import.meta.url).href;
+  const own = import.meta.url.slice(root.length).split("/")[0];
+  const other = imported.find((u) => u.startsWith(root) && !u.startsWith(`${root}${own}/`) && !u.includes("/node_modules/"));
+  if (other) {
+    process.stderr.write(
+      `warning: the workflow file loads latch from ${other.split("?")[0]}, but this CLI runs ${root}${own}/. ` +
+        "Durable calls would fail with NotInWorkflowError: run the CLI from the same copy (npm run dev, or import \"latch\").\n",
+    );
+  }
+}
+
+function isWorkflow(v: unknown): v is Workflow {
+  const w = v as Partial<Workflow> | null;
+  return typeof w === "object" && w !== null && typeof w.name === "string" && typeof w.fn === "function";
+}
+
+function loadFailed(path: string, err: unknown): ExitError {
+  return new ExitError(EXIT.ERROR, `could not load ${path}: ${(err as Error)?.stack ?? String(err)}`);
+}
