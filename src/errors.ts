@@ -261,6 +261,14 @@ export class RunCancelledError extends LatchError {
   }
 }
 
+/** `RunHandle.result()` of a run that hit its workflow timeout. */
+export class RunTimedOutError extends LatchError {
+  static override readonly code: string = "RUN_TIMED_OUT";
+  constructor(readonly runId: string) {
+    super(`run ${runId} timed out (its workflow's timeout passed before it finished).`);
+  }
+}
+
 /** The database cannot be opened, written, or is not a Latch database. */
 export class StoreError extends LatchError {
   static override readonly code: string = "STORE_ERROR";
@@ -302,6 +310,7 @@ for (const c of [
   RunNotFoundError,
   RunFailedError,
   RunCancelledError,
+  RunTimedOutError,
   StoreError,
   StoreUnavailableError,
   NotALatchDatabaseError,

@@ -20,12 +20,22 @@ export {
   RunCancelledError,
   RunFailedError,
   RunNotFoundError,
+  RunTimedOutError,
   SerializationError,
   StepTimeoutError,
   StoreError,
   StoreUnavailableError,
   UnknownWorkflowError,
 } from "./errors.js";
+export type { InterceptorContext, StepInterceptor, StepResult } from "./interceptors/types.js";
+export type {
+  HookErrorReporter,
+  LifecycleEvent,
+  LifecycleHandler,
+  LifecycleHookName,
+  LifecycleHooks,
+} from "./lifecycle/types.js";
+export type { LatchPlugin } from "./plugins/types.js";
 export type { Duration } from "./replay/duration.js";
 export { parseDuration } from "./replay/duration.js";
 export type { EventRecord, LatchEvent } from "./replay/events.js";

@@ -8,6 +8,7 @@ import {
   RunCancelledError,
   RunFailedError,
   RunNotFoundError,
+  RunTimedOutError,
   type SerializedError,
   UnknownWorkflowError,
 } from "../errors.js";
@@ -294,11 +295,12 @@ export class RunHandle<R = unknown> {
     return run.status;
   }
 
-  /** The run's return value once it ends. @throws RunFailedError (cause attached), RunCancelledError */
+  /** The run's return value once it ends. @throws RunFailedError (cause attached), RunCancelledError, RunTimedOutError */
   async result(): Promise<R> {
     const run = await this.client.waitForRun(this.id);
     if (run.status === "succeeded") return run.output as R;
     if (run.status === "cancelled") throw new RunCancelledError(this.id);
+    if (run.status === "timed_out") throw new RunTimedOutError(this.id);
     throw new RunFailedError(
       this.id,
       run.error ? deserializeError(run.error) : new Error(`run ended as ${run.status}`),

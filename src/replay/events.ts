@@ -11,12 +11,13 @@ import type { SerializedError } from "../errors.js";
  */
 export type LatchEvent =
   | { type: "run.created"; workflow: string; version?: string; input?: string }
-  | { type: "run.started" }
+  | { type: "run.started"; deadline?: number }
   | { type: "run.suspended"; wakeAt?: number }
   | { type: "run.resumed"; reason: ResumeReason }
   | { type: "run.succeeded"; output?: string }
   | { type: "run.failed"; error: SerializedError }
   | { type: "run.cancelled"; reason?: string }
+  | { type: "run.timed_out"; deadline: number }
   | { type: "step.started"; callSeq: number; name: string; attempt: number }
   | {
       type: "step.completed";

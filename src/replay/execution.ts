@@ -44,6 +44,8 @@ export class Execution {
   fatal: NonDeterminismError | undefined;
   /** Position of the last event applied from, or committed to, the log. */
   seq = 0;
+  /** When the workflow's timeout ends the run, if it has one. */
+  deadline: number | undefined;
 
   constructor(
     readonly runId: string,
@@ -234,9 +236,9 @@ export class Execution {
 
   // ---- durable calls, made by the workflow API inside the workflow body ----
 
-  callStep(name: string, fn: StepFn, options: StepCallOptions): Promise<unknown> {
+  callStep(name: string, fn: StepFn, options: StepCallOptions, input?: unknown): Promise<unknown> {
     const callSeq = this.nextCall("step.started", name);
-    const call = new StepCall(callSeq, name, fn, options);
+    const call = new StepCall(callSeq, name, fn, options, input);
     this.steps.set(callSeq, call);
     if (!this.recorded.has(callSeq)) {
       call.attempt = 1;
@@ -424,6 +426,8 @@ export class StepCall {
     readonly name: string,
     readonly fn: StepFn,
     readonly options: StepCallOptions,
+    /** The step's arguments (defineStep), shown to interceptors. */
+    readonly input?: unknown,
   ) {
     this.promise = new Promise((res, rej) => {
       this.resolve = res;

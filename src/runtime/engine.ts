@@ -1,6 +1,11 @@
 import { Client } from "../client/client.js";
-import { InvalidArgumentError, UnknownWorkflowError } from "../errors.js";
+import { InvalidArgumentError, serializeError, UnknownWorkflowError } from "../errors.js";
 import { newWorkerId } from "../ids.js";
+import { composeInterceptors } from "../interceptors/compose.js";
+import type { StepInterceptor } from "../interceptors/types.js";
+import { LifecycleDispatcher, listOf } from "../lifecycle/dispatcher.js";
+import type { HookErrorReporter, LifecycleHooks } from "../lifecycle/types.js";
+import type { LatchPlugin } from "../plugins/types.js";
 import type { HookState } from "../replay/hook-state.js";
 import { openStore, type StoreSpec } from "../stores/open.js";
 import type { Workflow } from "../workflow/define-workflow.js";
@@ -17,6 +22,12 @@ export interface LatchOptions {
   worker?: WorkerOptions | false;
   clock?: Clock;
   logger?: Logger;
+  /** Code around every step (see StepInterceptor); run after the plugins' interceptors. */
+  interceptors?: StepInterceptor[];
+  /** Bundles of interceptors (and later triggers and flow nodes). */
+  plugins?: LatchPlugin[];
+  /** Where failing lifecycle handlers and interceptors are reported. Default: logged. */
+  onHookError?: HookErrorReporter;
   /** @internal used by latch/testing to observe hook registrations. */
   onHookRegistered?: (hook: HookState) => void;
 }
@@ -32,6 +43,8 @@ export interface LatchOptions {
  */
 export class Latch extends Client {
   readonly worker: Worker | undefined;
+  /** Runs lifecycle handlers (used by the worker; `drained()` helps tests). */
+  readonly dispatcher: LifecycleDispatcher;
   private readonly byName: ReadonlyMap<string, Workflow>;
 
   constructor(store: Awaited<ReturnType<typeof openStore>>, options: LatchOptions, ownsStore: boolean) {
@@ -55,7 +68,32 @@ export class Latch extends Client {
       }
       byName.set(w.name, w);
     }
+    // Workflows used as lifecycle handlers run here too.
+    for (const w of [...byName.values()]) {
+      for (const h of Object.values((w.hooks ?? {}) as LifecycleHooks).flatMap((x) => listOf(x))) {
+        if (typeof h === "object" && h && !byName.has(h.name)) byName.set(h.name, h as Workflow);
+      }
+    }
     this.byName = byName;
+    const logger = options.logger ?? consoleLogger;
+    const report: HookErrorReporter =
+      options.onHookError ??
+      ((err, ctx) =>
+        logger.error(`${ctx.kind} ${ctx.name} failed for run ${ctx.runId}`, { error: serializeError(err) }));
+    const interceptors = [
+      ...(options.plugins ?? []).flatMap((p) => p.interceptors ?? []),
+      ...(options.interceptors ?? []),
+    ];
+    const owner = newWorkerId();
+    this.dispatcher = new LifecycleDispatcher({
+      store,
+      owner,
+      clock,
+      logger,
+      workflows: byName,
+      report,
+      onRunCreated: () => this.signals.ready(undefined),
+    });
     this.worker =
       options.worker === false
         ? undefined
@@ -64,10 +102,12 @@ export class Latch extends Client {
               store,
               clock,
               signals: this.signals,
-              logger: options.logger ?? consoleLogger,
-              owner: newWorkerId(),
+              logger,
+              owner,
               workflows: byName,
               onHookRegistered: options.onHookRegistered,
+              intercept: composeInterceptors(interceptors, report),
+              dispatcher: this.dispatcher,
             },
             options.worker,
           );
@@ -87,6 +127,10 @@ export class Latch extends Client {
   /** Resolves when the worker has nothing to do right now (every run suspended or finished). */
   async idle(options?: { untilBlocked?: boolean }): Promise<void> {
     await this.worker?.idle(options);
+    if (!options?.untilBlocked) {
+      await this.dispatcher.drained();
+      await this.worker?.idle(options);
+    }
   }
 
   override async close(): Promise<void> {

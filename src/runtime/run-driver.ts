@@ -1,15 +1,20 @@
 import { NonDeterminismError, type SerializedError, serializeError } from "../errors.js";
+import { newDeliveryId } from "../ids.js";
+import { listOf, type PreparedDelivery } from "../lifecycle/dispatcher.js";
+import { deliveriesFor } from "../lifecycle/transitions.js";
+import type { LifecycleHooks } from "../lifecycle/types.js";
 import type { LatchEvent } from "../replay/events.js";
 import { type Execution, type StepCall, settle } from "../replay/execution.js";
 import type { HookState } from "../replay/hook-state.js";
 import { encodeValue } from "../replay/values.js";
 import type { CommitResult, HookRegistration, InboxRecord, RunCommit, RunStatus } from "../store/records.js";
 import type { Store } from "../store/store.js";
+import type { Workflow } from "../workflow/define-workflow.js";
 import type { Clock } from "./clock.js";
 import type { CommitQueue } from "./commit-queue.js";
 import type { Logger } from "./logger.js";
 import type { Signals } from "./signals.js";
-import { runStepAttempt } from "./step-runner.js";
+import { type Intercept, runStepAttempt } from "./step-runner.js";
 
 export interface DriverDeps {
   store: Store;
@@ -22,6 +27,12 @@ export interface DriverDeps {
   onHookRegistered?: (hook: HookState) => void;
   /** Called when the driver blocks waiting on running steps or timers. */
   onBlocked?: () => void;
+  /** The workflow being driven (its lifecycle hooks). */
+  workflow: Workflow;
+  /** Interceptors around each step attempt. */
+  intercept: Intercept;
+  /** Runs lifecycle handlers for deliveries once their commit is durable. */
+  dispatch: (deliveries: PreparedDelivery[]) => void;
 }
 
 export type DriverEnd =
@@ -38,6 +49,7 @@ export type DriverEnd =
 export class RunDriver {
   private queue: LatchEvent[] = [];
   private buffer: LatchEvent[] = [];
+  private deliveries: PreparedDelivery[] = [];
   private tasks: StepCall[] = [];
   private toNotify: HookState[] = [];
   private readonly running = new Set<StepCall>();
@@ -46,6 +58,7 @@ export class RunDriver {
   private wake: (() => void) | undefined;
   private wantInbox = false;
   private wantCancel = false;
+  private timedOut = false;
   private checkCancel = false;
   private stopped = false;
   /** True while the run waits on running steps or timers with nothing else to do. */
@@ -56,7 +69,7 @@ export class RunDriver {
     readonly exec: Execution,
     opts: { intro: LatchEvent; inbox: InboxRecord[]; cancelRequested: boolean; cold: boolean },
   ) {
-    this.buffer.push(opts.intro);
+    this.record(opts.intro);
     this.enqueueInbox(opts.inbox);
     this.wantCancel = opts.cancelRequested;
     if (opts.cold) this.recoverAfterReplay();
@@ -64,6 +77,23 @@ export class RunDriver {
 
   get runId(): string {
     return this.exec.runId;
+  }
+
+  /** Adds an event to the next commit, with the lifecycle deliveries it causes (state as of now). */
+  private record(e: LatchEvent): void {
+    this.buffer.push(e);
+    for (const d of deliveriesFor(this.deps.workflow, this.exec, [e], this.deps.clock.now())) {
+      const id = newDeliveryId();
+      const hooks = (
+        d.event.step ? this.exec.steps.get(d.event.step.callSeq)?.options.hooks : this.deps.workflow.hooks
+      ) as LifecycleHooks | undefined;
+      this.deliveries.push({
+        id,
+        handler: d.handler,
+        event: { ...d.event, id, hook: d.handler },
+        handlers: listOf(hooks?.[d.handler]),
+      });
+    }
   }
 
   /** Something outside changed (a payload, a cancel): look again. */
@@ -117,6 +147,7 @@ export class RunDriver {
       }
 
       await this.collectDue();
+      if (this.timedOut) return this.finish("timed_out");
       if (this.queue.length) continue;
 
       const suspend =
@@ -126,8 +157,8 @@ export class RunDriver {
         !this.wantInbox &&
         !this.checkCancel;
       if (this.buffer.length || suspend) {
-        const wakeAt = ex.nextTimer();
-        if (suspend) this.buffer.push({ type: "run.suspended", wakeAt });
+        const wakeAt = this.nextWake();
+        if (suspend) this.record({ type: "run.suspended", wakeAt });
         const res = await this.commit(suspend ? { release: { wakeAt }, status: "suspended" } : {});
         if (res === "retry") continue;
         if (!res) return { kind: "dropped", reason: "conflict" };
@@ -161,7 +192,7 @@ export class RunDriver {
       } catch (err) {
         if (!NonDeterminismError.is(err)) throw err;
       }
-      this.buffer.push(e);
+      this.record(e);
       await settle();
       this.takeFromCode();
     }
@@ -169,7 +200,7 @@ export class RunDriver {
 
   private takeFromCode(): void {
     const ex = this.exec;
-    for (const c of ex.takeCommands()) this.buffer.push(c);
+    for (const c of ex.takeCommands()) this.record(c);
     for (const t of ex.takeStepTasks()) this.tasks.push(t);
     for (const h of ex.takeNewHooks()) if (h.onCreated || this.deps.onHookRegistered) this.toNotify.push(h);
   }
@@ -178,6 +209,10 @@ export class RunDriver {
   private async collectDue(): Promise<void> {
     const ex = this.exec;
     const now = this.deps.clock.now();
+    if (ex.deadline !== undefined && ex.deadline <= now) {
+      this.timedOut = true;
+      return;
+    }
     for (const s of ex.sleeps.values()) {
       if (
         !s.done &&
@@ -205,6 +240,13 @@ export class RunDriver {
     this.takeFromCode();
   }
 
+  /** The earliest timer of the run, its workflow timeout included. */
+  private nextWake(): number | undefined {
+    const t = this.exec.nextTimer();
+    const d = this.exec.deadline;
+    return d === undefined ? t : t === undefined ? d : Math.min(t, d);
+  }
+
   private enqueueInbox(rows: InboxRecord[]): void {
     for (const row of rows) {
       const hook = this.exec.hooks.get(row.hookId);
@@ -227,18 +269,20 @@ export class RunDriver {
 
   private startStep(call: StepCall): void {
     this.running.add(call);
-    void runStepAttempt(this.exec, call, this.deps.clock, this.abort.signal).then((outcome) => {
-      this.running.delete(call);
-      // A late answer from an attempt already settled (timed out, superseded) is not recorded.
-      if (this.stopped || call.state !== "running" || call.attempt !== outcome.attempt) return;
-      this.queue.push(outcome);
-      this.wake?.();
-    });
+    void runStepAttempt(this.exec, call, this.deps.clock, this.abort.signal, this.deps.intercept).then(
+      (outcome) => {
+        this.running.delete(call);
+        // A late answer from an attempt already settled (timed out, superseded) is not recorded.
+        if (this.stopped || call.state !== "running" || call.attempt !== outcome.attempt) return;
+        this.queue.push(outcome);
+        this.wake?.();
+      },
+    );
   }
 
   private waitForWork(): Promise<void> {
     return new Promise((resolve) => {
-      const at = this.exec.nextTimer();
+      const at = this.nextWake();
       const cancelTimer = at === undefined ? undefined : this.deps.clock.setTimer(at, () => this.wake?.());
       this.wake = () => {
         this.wake = undefined;
@@ -296,19 +340,21 @@ export class RunDriver {
         );
       }
       h.notified = true;
-      this.buffer.push({ type: "hook.notified", callSeq: h.callSeq, hookId: h.hookId });
+      this.record({ type: "hook.notified", callSeq: h.callSeq, hookId: h.hookId });
     }
   }
 
   private async finish(status: RunStatus, output?: string, error?: SerializedError): Promise<DriverEnd> {
     this.abort.abort(new Error(`run ${status}`));
     this.closeHooksEvents();
-    this.buffer.push(
+    this.record(
       status === "succeeded"
         ? { type: "run.succeeded", output }
         : status === "cancelled"
           ? { type: "run.cancelled" }
-          : { type: "run.failed", error: error! },
+          : status === "timed_out"
+            ? { type: "run.timed_out", deadline: this.exec.deadline ?? this.deps.clock.now() }
+            : { type: "run.failed", error: error! },
     );
     for (;;) {
       const res = await this.commit({ status, output, error, closeAllHooks: true });
@@ -326,7 +372,7 @@ export class RunDriver {
   private closeHooksEvents(): void {
     for (const h of this.exec.hooks.values()) {
       if (h.status === "pending") {
-        this.buffer.push({ type: "hook.disposed", hookId: h.hookId, token: h.token, reason: "run_ended" });
+        this.record({ type: "hook.disposed", hookId: h.hookId, token: h.token, reason: "run_ended" });
       }
     }
   }
@@ -359,7 +405,9 @@ export class RunDriver {
         consumeInbox.push(e.inboxId);
       }
     }
+    const deliveries = this.deliveries;
     const res = await this.deps.commits.submit({
+      outbox: deliveries.map((d) => ({ id: d.id, handler: d.handler, event: JSON.stringify(d.event) })),
       runId: this.runId,
       owner: this.deps.owner,
       expectedSeq: this.exec.seq,
@@ -373,6 +421,8 @@ export class RunDriver {
     if (res.ok) {
       this.exec.seq = res.seq;
       this.buffer = [];
+      this.deliveries = [];
+      if (deliveries.length) this.deps.dispatch(deliveries);
       return res;
     }
     if (res.reason === "token_taken") {

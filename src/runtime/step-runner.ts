@@ -5,12 +5,20 @@ import {
   StepTimeoutError,
   serializeError,
 } from "../errors.js";
+import type { InterceptorContext, StepResult } from "../interceptors/types.js";
 import { parseDuration } from "../replay/duration.js";
 import type { LatchEvent } from "../replay/events.js";
 import type { Execution, StepCall } from "../replay/execution.js";
 import { runInScope } from "../replay/scope.js";
 import { encodeValue } from "../replay/values.js";
 import type { Clock } from "./clock.js";
+
+/** The composed interceptor chain around one step attempt. */
+export type Intercept = (
+  ctx: InterceptorContext,
+  input: unknown,
+  step: () => Promise<StepResult>,
+) => Promise<{ result: StepResult; ran: boolean }>;
 
 export type StepOutcome = Extract<LatchEvent, { type: "step.completed" | "step.failed" | "step.retrying" }>;
 
@@ -24,6 +32,7 @@ export async function runStepAttempt(
   call: StepCall,
   clock: Clock,
   runSignal: AbortSignal,
+  intercept: Intercept,
 ): Promise<StepOutcome> {
   const { callSeq, name, attempt } = call;
   const controller = new AbortController();
@@ -31,8 +40,9 @@ export async function runStepAttempt(
   runSignal.addEventListener("abort", onRunAbort, { once: true });
   const step = { name, callSeq, attempt, idempotencyKey: `${execution.runId}:${callSeq}` };
   let cancelTimer: (() => void) | undefined;
-  try {
-    const body = runInScope({ kind: "step", execution, step, signal: controller.signal }, () =>
+
+  const body = (): Promise<unknown> => {
+    const running = runInScope({ kind: "step", execution, step, signal: controller.signal }, () =>
       Promise.resolve().then(() =>
         call.fn({
           runId: execution.runId,
@@ -44,28 +54,48 @@ export async function runStepAttempt(
       ),
     );
     const timeoutMs = call.options.timeoutMs;
-    const value =
-      timeoutMs === undefined
-        ? await body
-        : await Promise.race([
-            body,
-            new Promise<never>((_, reject) => {
-              cancelTimer = clock.setTimer(clock.now() + timeoutMs, () => {
-                const err = new StepTimeoutError(
-                  `step "${name}" attempt ${attempt} ran longer than its timeout of ${timeoutMs} ms`,
-                );
-                controller.abort(err);
-                reject(err);
-              });
-            }),
-          ]);
-    return {
-      type: "step.completed",
-      callSeq,
-      name,
-      attempt,
-      result: encodeValue(value, `step "${name}" result`),
-    };
+    if (timeoutMs === undefined) return running;
+    return Promise.race([
+      running,
+      new Promise<never>((_, reject) => {
+        cancelTimer = clock.setTimer(clock.now() + timeoutMs, () => {
+          const err = new StepTimeoutError(
+            `step "${name}" attempt ${attempt} ran longer than its timeout of ${timeoutMs} ms`,
+          );
+          controller.abort(err);
+          reject(err);
+        });
+      }),
+    ]);
+  };
+  const run = async (): Promise<StepResult> => {
+    try {
+      return { status: "succeeded", output: await body() };
+    } catch (error) {
+      return { status: "failed", error };
+    }
+  };
+
+  try {
+    const { result, ran } = await intercept(
+      {
+        runId: execution.runId,
+        workflow: execution.workflowName,
+        step: name,
+        callSeq,
+        attempt,
+        idempotencyKey: step.idempotencyKey,
+        input: call.input,
+        state: {},
+      },
+      call.input,
+      run,
+    );
+    if (result.status === "failed") return failureOutcome(call, result.error, clock.now());
+    const encoded = encodeValue(result.output, `step "${name}" result`);
+    return ran
+      ? { type: "step.completed", callSeq, name, attempt, result: encoded }
+      : { type: "step.completed", callSeq, name, attempt, result: encoded, skipped: true };
   } catch (err) {
     return failureOutcome(call, err, clock.now());
   } finally {

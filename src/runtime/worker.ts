@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { serializeError } from "../errors.js";
 import { newHookId } from "../ids.js";
+import type { LifecycleDispatcher } from "../lifecycle/dispatcher.js";
 import type { LatchEvent } from "../replay/events.js";
 import { Execution } from "../replay/execution.js";
 import type { HookState } from "../replay/hook-state.js";
@@ -13,6 +14,7 @@ import { CommitQueue } from "./commit-queue.js";
 import type { Logger } from "./logger.js";
 import { RunDriver } from "./run-driver.js";
 import type { Signals } from "./signals.js";
+import type { Intercept } from "./step-runner.js";
 import { WarmCache } from "./warm-cache.js";
 
 export interface WorkerOptions {
@@ -34,6 +36,8 @@ export interface WorkerDeps {
   owner: string;
   workflows: ReadonlyMap<string, Workflow>;
   onHookRegistered?: (hook: HookState) => void;
+  intercept: Intercept;
+  dispatcher: LifecycleDispatcher;
 }
 
 /**
@@ -79,6 +83,7 @@ export class Worker {
     // A ref'd timer keeps the process alive while the worker runs; close() ends it.
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.schedule();
+    this.deps.dispatcher.start();
   }
 
   async stop(): Promise<void> {
@@ -91,6 +96,7 @@ export class Worker {
     if (this.heartbeat) clearInterval(this.heartbeat);
     for (const d of this.drivers.values()) d.stop("worker stopping");
     this.drivers.clear();
+    await this.deps.dispatcher.stop();
     this.warm.clear();
     for (const w of this.idleWaiters.splice(0)) w();
   }
@@ -102,8 +108,15 @@ export class Worker {
    */
   async idle(options: { untilBlocked?: boolean } = {}): Promise<void> {
     this.schedule();
-    while (this.running && (this.claiming || this.again || this.busyRuns(options.untilBlocked ?? false))) {
-      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    const untilBlocked = options.untilBlocked ?? false;
+    for (;;) {
+      while (this.running && (this.claiming || this.again || this.busyRuns(untilBlocked))) {
+        await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      }
+      if (!untilBlocked || !this.running) return;
+      // A step that finishes at once (no real I/O) unblocks its run within a turn: let it.
+      await new Promise((r) => setTimeout(r, 1));
+      if (!(this.claiming || this.again || this.busyRuns(true))) return;
     }
   }
 
@@ -227,11 +240,14 @@ export class Worker {
       // A log that does not end suspended was cut off: its worker died (or lost its lease).
       crashed = run.seq > 1 && events.at(-1)?.type !== "run.suspended";
       await exec.begin(workflow.fn, decodeValue<unknown[]>(run.input) ?? [], events);
+      const started = events.find((e) => e.type === "run.started");
+      exec.deadline = started?.type === "run.started" ? started.deadline : undefined;
       exec.seq = run.seq;
     }
     const fresh = run.seq === 1;
+    if (fresh && workflow.timeoutMs !== undefined) exec.deadline = this.deps.clock.now() + workflow.timeoutMs;
     const intro: LatchEvent = fresh
-      ? { type: "run.started" }
+      ? { type: "run.started", deadline: exec.deadline }
       : {
           type: "run.resumed",
           reason: crashed
@@ -252,6 +268,9 @@ export class Worker {
         signals: this.deps.signals,
         onHookRegistered: this.deps.onHookRegistered,
         onBlocked: () => this.notifyIdle(true),
+        workflow,
+        intercept: this.deps.intercept,
+        dispatch: (deliveries) => this.deps.dispatcher.dispatch(run.id, deliveries),
       },
       exec,
       { intro, inbox: claim.inbox, cancelRequested: run.cancelRequested, cold },

@@ -95,6 +95,25 @@ export interface HookRegistration {
  * One state change of one run, applied atomically: append `events` right after `expectedSeq`
  * (else: conflict, nothing written) and apply their effects.
  */
+/**
+ * One lifecycle-hook delivery to make after a commit (outbox pattern): written in the same
+ * transaction as the transition that causes it, so a crash between commit and dispatch still
+ * delivers after restart. `id` is stable across redeliveries, for de-duplication.
+ */
+export interface OutboxEntry {
+  id: string;
+  runId: string;
+  workflow: string;
+  /** The handler to call, e.g. "onSuccess", or "expand:cancelled" for a cancel made without the workflow's code. */
+  handler: string;
+  /** JSON of the lifecycle event handed to the handler. */
+  event: string;
+  createdAt: number;
+  attempts: number;
+}
+
+export type NewOutboxEntry = Omit<OutboxEntry, "runId" | "workflow" | "createdAt" | "attempts">;
+
 export interface RunCommit {
   runId: string;
   owner: string;
@@ -107,6 +126,8 @@ export interface RunCommit {
   closeAllHooks?: boolean;
   /** Inbox rows delivered by this commit's hook.received events. */
   consumeInbox?: number[];
+  /** Lifecycle-hook deliveries caused by this commit; leased to `owner`, which dispatches them at once. */
+  outbox?: NewOutboxEntry[];
   status?: RunStatus;
   output?: string;
   error?: SerializedError;

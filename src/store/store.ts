@@ -8,6 +8,7 @@ import type {
   HookRecord,
   InboxRecord,
   NewRun,
+  OutboxEntry,
   Page,
   ResumeOutcome,
   ResumeRequest,
@@ -60,11 +61,29 @@ export interface Store {
   /** The earliest wakeAt of runs no worker holds, if any. */
   nextWakeAt(): Promise<number | undefined>;
 
+  /**
+   * Leases up to `limit` undelivered outbox entries (of these workflows) whose lease ended: the
+   * deliveries a crashed or slow process did not confirm.
+   */
+  claimOutbox(opts: {
+    owner: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+    workflows: string[];
+  }): Promise<OutboxEntry[]>;
+  /** Confirms deliveries: they are removed from the outbox. */
+  ackOutbox(ids: string[]): Promise<void>;
+
   /** The pending hook with this token, else the most recent one that had it. */
   getHook(token: string): Promise<HookRecord | undefined>;
   listHooks(filter: HookFilter): Promise<Page<HookRecord>>;
   /** Records a payload for the hook with this token (idempotently when a key is given). */
   resumeHook(req: ResumeRequest): Promise<ResumeOutcome>;
+  /**
+   * Cancels a run no worker holds at once (events, hooks disposed, one "expand:cancelled" outbox
+   * entry for its lifecycle hooks), or flags a held one for its worker.
+   */
   cancelRun(runId: string, now: number): Promise<CancelOutcome>;
 
   /**

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import type { LifecycleHooks } from "../lifecycle/types.js";
 import { type Duration, parseDuration } from "../replay/duration.js";
 
 /** Options of a workflow beyond its name. */
@@ -8,8 +9,8 @@ export interface WorkflowOptions {
   version?: string;
   /** Ends the run as `timed_out` when it has not finished this long after it started. */
   timeout?: Duration;
-  /** Lifecycle hooks (see docs/lifecycle-hooks.md). */
-  hooks?: Record<string, unknown>;
+  /** Lifecycle hooks, fired after each phase change of the run is committed (see docs/lifecycle-hooks.md). */
+  hooks?: LifecycleHooks;
 }
 
 /**
@@ -20,7 +21,7 @@ export interface Workflow<Args extends unknown[] = any[], Result = unknown> {
   readonly name: string;
   readonly version?: string;
   readonly timeoutMs?: number;
-  readonly hooks?: Record<string, unknown>;
+  readonly hooks?: LifecycleHooks;
   readonly fn: (...args: Args) => Promise<Result>;
   /** Phantom field carrying the argument and result types for `latch.start`. */
   readonly __types?: { args: Args; result: Result };

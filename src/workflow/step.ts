@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import type { LifecycleHooks } from "../lifecycle/types.js";
 import { type Duration, parseDuration } from "../replay/duration.js";
 import type { StepCallOptions, StepContext } from "../replay/execution.js";
 import { workflowExecution } from "../replay/scope.js";
@@ -16,7 +17,7 @@ export interface StepOptions {
   /** Fails the attempt (retryably) when it runs longer; the step's `signal` is aborted. */
   timeout?: Duration;
   /** Lifecycle hooks of this step (see docs/lifecycle-hooks.md). */
-  hooks?: Record<string, unknown>;
+  hooks?: LifecycleHooks;
 }
 
 const DEFAULT_BACKOFF = { initialMs: 1_000, factor: 2, maxMs: 600_000 };
@@ -92,6 +93,6 @@ export function defineStep<Args extends unknown[], T>(
   const resolved = resolveOptions(name, options);
   return (...args: Args) => {
     const execution = workflowExecution(name);
-    return execution.callStep(name, () => fn(...args), resolved) as Promise<Awaited<T>>;
+    return execution.callStep(name, () => fn(...args), resolved, args) as Promise<Awaited<T>>;
   };
 }

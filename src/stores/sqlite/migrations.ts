@@ -74,4 +74,19 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
 
   CREATE TABLE workflows (name TEXT PRIMARY KEY, seen_at INTEGER NOT NULL);
   `,
+  // 2: the lifecycle-hook outbox, written in the same transaction as the transition.
+  `
+  CREATE TABLE outbox (
+    id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    workflow TEXT NOT NULL,
+    handler TEXT NOT NULL,
+    event TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    owner TEXT,
+    lease_until INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX outbox_due ON outbox (lease_until);
+  `,
 ];

@@ -18,6 +18,7 @@ import {
   type InboxRecord,
   isTerminal,
   type NewRun,
+  type OutboxEntry,
   type Page,
   type ResumeOutcome,
   type ResumeRequest,
@@ -29,6 +30,9 @@ import {
 import type { Store } from "../../store/store.js";
 import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
+
+/** How long the committing process has to confirm a lifecycle delivery before others retry it. */
+const OUTBOX_LEASE_MS = 30_000;
 
 /** Written to `PRAGMA application_id` so a Latch database is recognisable ("LATC"). */
 const APPLICATION_ID = 0x4c415443;
@@ -456,6 +460,14 @@ export class SqliteStore implements Store {
         "UPDATE hooks SET status = 'disposed', closed_at = ? WHERE run_id = ? AND status = 'pending'",
       ).run(c.now, c.runId);
     }
+    if (c.outbox?.length) {
+      const ins = this.stmt(
+        `INSERT INTO outbox (id, run_id, workflow, handler, event, created_at, owner, lease_until, attempts)
+         SELECT ?, ?, workflow, ?, ?, ?, ?, ?, 1 FROM runs WHERE id = ?`,
+      );
+      for (const o of c.outbox)
+        ins.run(o.id, c.runId, o.handler, o.event, c.now, c.owner, c.now + OUTBOX_LEASE_MS, c.runId);
+    }
     if (c.consumeInbox?.length) {
       const s = this.stmt("UPDATE inbox SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL");
       for (const id of c.consumeInbox) pendingInbox -= s.run(c.now, id).changes;
@@ -494,6 +506,37 @@ export class SqliteStore implements Store {
       c.runId,
     );
     return { ok: true, seq, pendingInbox, cancelRequested: run.cancel_requested === 1 };
+  }
+
+  async claimOutbox(opts: {
+    owner: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+    workflows: string[];
+  }): Promise<OutboxEntry[]> {
+    if (opts.workflows.length === 0) return [];
+    return this.write(() =>
+      (
+        this.stmt(
+          `UPDATE outbox SET owner = ?, lease_until = ?, attempts = attempts + 1
+           WHERE id IN (SELECT id FROM outbox WHERE lease_until < ?
+                          AND workflow IN (${opts.workflows.map(() => "?").join(",")})
+                        ORDER BY created_at LIMIT ?)
+           RETURNING *`,
+        ).all(opts.owner, opts.now + opts.leaseMs, opts.now, ...opts.workflows, opts.limit) as Row[]
+      )
+        .map(toOutbox)
+        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1)),
+    );
+  }
+
+  async ackOutbox(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.write(() => {
+      const del = this.stmt("DELETE FROM outbox WHERE id = ?");
+      for (const id of ids) del.run(id);
+    });
   }
 
   async readInbox(runId: string): Promise<InboxRecord[]> {
@@ -636,6 +679,11 @@ export class SqliteStore implements Store {
         );
       }
       this.insertEvent(runId, ++seq, { type: "run.cancelled" }, now);
+      // Lifecycle hooks of a cancel made without the workflow's code: a worker that has it expands this.
+      this.stmt(
+        `INSERT INTO outbox (id, run_id, workflow, handler, event, created_at, owner, lease_until)
+         VALUES (?, ?, ?, 'expand:cancelled', ?, ?, NULL, 0)`,
+      ).run(`dlv_${runId.slice(4)}_cancel`, runId, row.workflow, JSON.stringify({ at: now }), now);
       this.stmt(
         "UPDATE hooks SET status = 'disposed', closed_at = ? WHERE run_id = ? AND status = 'pending'",
       ).run(now, runId);
@@ -713,6 +761,18 @@ function toHook(r: Row): HookRecord {
     expiresAt: r.expires_at ?? undefined,
     closedAt: r.closed_at ?? undefined,
     payloads: r.payloads,
+  };
+}
+
+function toOutbox(r: Row): OutboxEntry {
+  return {
+    id: r.id,
+    runId: r.run_id,
+    workflow: r.workflow,
+    handler: r.handler,
+    event: r.event,
+    createdAt: r.created_at,
+    attempts: r.attempts,
   };
 }
 

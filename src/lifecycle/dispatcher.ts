@@ -1,0 +1,233 @@
+import { randomUUID } from "node:crypto";
+import { serializeError } from "../errors.js";
+import { newHookId } from "../ids.js";
+import { Execution } from "../replay/execution.js";
+import { decodeValue, encodeValue } from "../replay/values.js";
+import type { Clock } from "../runtime/clock.js";
+import type { Logger } from "../runtime/logger.js";
+import type { OutboxEntry } from "../store/records.js";
+import type { Store } from "../store/store.js";
+import type { Workflow } from "../workflow/define-workflow.js";
+import { deliveriesFor } from "./transitions.js";
+import type {
+  HookErrorReporter,
+  LifecycleEvent,
+  LifecycleHandler,
+  LifecycleHookName,
+  LifecycleHooks,
+} from "./types.js";
+
+/** A delivery recorded with a commit; `handlers` is known in memory on the live path. */
+export interface PreparedDelivery {
+  id: string;
+  handler: LifecycleHookName;
+  event: LifecycleEvent;
+  handlers?: LifecycleHandler[];
+}
+
+export interface DispatcherDeps {
+  store: Store;
+  owner: string;
+  clock: Clock;
+  logger: Logger;
+  workflows: ReadonlyMap<string, Workflow>;
+  report: HookErrorReporter;
+  /** Wakes the worker after a handler workflow's run was created. */
+  onRunCreated: () => void;
+}
+
+/**
+ * Runs lifecycle handlers after their transition is committed: in the documented order per run,
+ * each isolated (a failing handler is reported, never blocks the others, never touches the run),
+ * then confirms the delivery. Deliveries a crashed process left unconfirmed are claimed again
+ * from the outbox when their lease ends (at least once; `event.id` is stable).
+ */
+export class LifecycleDispatcher {
+  private readonly chains = new Map<string, Promise<void>>();
+  private acks: string[] = [];
+  private ackScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private recovering = false;
+  private stopped = false;
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  start(everyMs = 5_000): void {
+    void this.recover();
+    this.timer = setInterval(() => void this.recover(), everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.chains.values()]);
+    await this.flushAcks();
+  }
+
+  /** Resolves when every delivery handed over so far has run (tests). */
+  async drained(): Promise<void> {
+    while (this.chains.size) await Promise.allSettled([...this.chains.values()]);
+    await this.flushAcks();
+  }
+
+  /** The live path: a commit with these deliveries is durable. */
+  dispatch(runId: string, deliveries: PreparedDelivery[]): void {
+    const prev = this.chains.get(runId) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      for (const d of deliveries) await this.deliver(d);
+    });
+    this.chains.set(runId, next);
+    void next.finally(() => {
+      if (this.chains.get(runId) === next) this.chains.delete(runId);
+    });
+  }
+
+  /** Claims deliveries whose lease ended (a crash between commit and dispatch) and runs them. */
+  async recover(): Promise<void> {
+    if (this.recovering || this.stopped) return;
+    this.recovering = true;
+    try {
+      for (;;) {
+        const entries = await this.deps.store.claimOutbox({
+          owner: this.deps.owner,
+          now: this.deps.clock.now(),
+          leaseMs: 60_000,
+          limit: 100,
+          workflows: [...this.deps.workflows.keys()],
+        });
+        if (entries.length === 0) break;
+        const byRun = new Map<string, OutboxEntry[]>();
+        for (const e of entries) byRun.set(e.runId, [...(byRun.get(e.runId) ?? []), e]);
+        for (const [runId, list] of byRun) {
+          const prepared = await this.prepare(runId, list);
+          this.dispatch(runId, prepared);
+        }
+        await Promise.allSettled([...this.chains.values()]);
+      }
+    } catch (err) {
+      this.deps.logger.warn("could not recover lifecycle deliveries; will retry", {
+        error: serializeError(err),
+      });
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  /** Finds the handlers of recovered entries; step hooks and cancels need the run replayed. */
+  private async prepare(runId: string, entries: OutboxEntry[]): Promise<PreparedDelivery[]> {
+    const workflow = this.deps.workflows.get(entries[0]!.workflow)!;
+    let exec: Execution | undefined;
+    const replayed = async () => {
+      exec ??= await this.replay(workflow, runId);
+      return exec;
+    };
+    const out: PreparedDelivery[] = [];
+    for (const entry of entries) {
+      if (entry.handler === "expand:cancelled") {
+        const ex = await replayed();
+        const at = (JSON.parse(entry.event) as { at: number }).at;
+        deliveriesFor(workflow, ex, [{ type: "run.cancelled" }], at).forEach((d, i) => {
+          const id = `${entry.id}_${i}`;
+          out.push({ id, handler: d.handler, event: { ...d.event, id, hook: d.handler } });
+        });
+        out.push({
+          id: entry.id,
+          handler: "onExit",
+          event: { id: entry.id } as LifecycleEvent,
+          handlers: [],
+        });
+        continue;
+      }
+      const event = JSON.parse(entry.event) as LifecycleEvent;
+      let handlers: LifecycleHandler[] | undefined;
+      if (event.scope === "step" && event.step) {
+        const call = (await replayed()).steps.get(event.step.callSeq);
+        handlers = listOf((call?.options.hooks as LifecycleHooks | undefined)?.[event.hook]);
+      }
+      out.push({ id: entry.id, handler: event.hook, event, handlers });
+    }
+    return out;
+  }
+
+  private async replay(workflow: Workflow, runId: string): Promise<Execution> {
+    const [run, events] = await Promise.all([
+      this.deps.store.getRun(runId),
+      this.deps.store.readEvents(runId),
+    ]);
+    const exec = new Execution(runId, workflow.name, {
+      now: () => this.deps.clock.now(),
+      newHookId,
+      random: Math.random,
+      randomUUID,
+    });
+    await exec.begin(workflow.fn, decodeValue<unknown[]>(run?.input) ?? [], events);
+    return exec;
+  }
+
+  private async deliver(d: PreparedDelivery): Promise<void> {
+    const workflow = this.deps.workflows.get(d.event.workflow);
+    const handlers = d.handlers ?? listOf((workflow?.hooks as LifecycleHooks | undefined)?.[d.handler]);
+    for (const handler of handlers) {
+      try {
+        if (isWorkflow(handler)) await this.startHandlerRun(handler, d);
+        else await handler(d.event);
+      } catch (err) {
+        try {
+          this.deps.report(err, { kind: "lifecycle", name: d.handler, runId: d.event.runId });
+        } catch {
+          // A reporter that throws must not stop the other handlers either.
+        }
+      }
+    }
+    this.ack(d.id);
+  }
+
+  /** A workflow handler runs as its own run, with an id derived from the delivery: redelivery starts nothing new. */
+  private async startHandlerRun(handler: Workflow, d: PreparedDelivery): Promise<void> {
+    const id = `run_${d.id.slice(4).replace(/[^A-Za-z0-9_]/g, "_")}`;
+    if (await this.deps.store.getRun(id)) return;
+    try {
+      await this.deps.store.createRun({
+        id,
+        workflow: handler.name,
+        version: handler.version,
+        input: encodeValue([d.event], "lifecycle event"),
+        now: this.deps.clock.now(),
+      });
+    } catch (err) {
+      if (!(await this.deps.store.getRun(id))) throw err;
+    }
+    this.deps.onRunCreated();
+  }
+
+  private ack(id: string): void {
+    this.acks.push(id);
+    if (!this.ackScheduled) {
+      this.ackScheduled = true;
+      setImmediate(() => void this.flushAcks());
+    }
+  }
+
+  private async flushAcks(): Promise<void> {
+    this.ackScheduled = false;
+    const ids = this.acks;
+    this.acks = [];
+    if (ids.length === 0) return;
+    try {
+      await this.deps.store.ackOutbox(ids);
+    } catch (err) {
+      this.deps.logger.warn("could not confirm lifecycle deliveries; they may be delivered again", {
+        error: serializeError(err),
+      });
+    }
+  }
+}
+
+export function listOf(h: LifecycleHandler | LifecycleHandler[] | undefined): LifecycleHandler[] {
+  return h === undefined ? [] : Array.isArray(h) ? h : [h];
+}
+
+function isWorkflow(h: LifecycleHandler): h is Workflow<[LifecycleEvent], unknown> {
+  return typeof h === "object" && h !== null && typeof (h as Workflow).fn === "function";
+}
