@@ -11,6 +11,9 @@
  * and a client paused or killed half-way never holds a lock (the server finishes or rolls back the
  * statement on its own). See README.md for the lock order they follow.
  */
+/** How long the committing worker has to confirm a lifecycle delivery before others retry it. */
+const OUTBOX_LEASE_MS = 30_000;
+
 export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
   // 1: runs, their event logs, hooks, the payload inbox, workflow names.
   (schema) => {
@@ -98,6 +101,21 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
 
   CREATE TABLE ${s}.workflows (name text COLLATE "C" PRIMARY KEY, seen_at bigint NOT NULL);
 
+  -- Lifecycle-hook deliveries, written in the transaction of the transition that causes them.
+  -- A row is leased (to the committing worker at first) until it is acknowledged and deleted.
+  CREATE TABLE ${s}.outbox (
+    id text COLLATE "C" PRIMARY KEY,
+    run_id text COLLATE "C" NOT NULL,
+    workflow text COLLATE "C" NOT NULL,
+    handler text NOT NULL,
+    event text NOT NULL,
+    created_at bigint NOT NULL,
+    owner text COLLATE "C",
+    lease_until bigint NOT NULL,
+    attempts integer NOT NULL DEFAULT 0
+  );
+  CREATE INDEX outbox_due ON ${s}.outbox (lease_until);
+
   -- Every change to which hook holds a token (registration, early payloads, resume) takes this
   -- transaction lock first, so READ COMMITTED cannot let a payload slip between a check and a write.
   CREATE FUNCTION ${s}.lock_token(p_token text) RETURNS void LANGUAGE sql AS $$
@@ -122,7 +140,7 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
     v_release boolean;
     v_wake bigint;
   BEGIN
-    SELECT seq, owner, lease_until, pending_inbox, cancel_requested INTO v_run
+    SELECT seq, owner, lease_until, pending_inbox, cancel_requested, workflow INTO v_run
       FROM ${s}.runs WHERE id = v_run_id;
     IF NOT FOUND THEN
       RETURN json_build_object('ok', false, 'reason', 'conflict');
@@ -180,6 +198,13 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
     IF (c->>'closeAllHooks')::boolean THEN
       WITH gone AS (DELETE FROM ${s}.hook_tokens WHERE run_id = v_run_id RETURNING hook_id)
       UPDATE ${s}.hooks SET status = 'disposed', closed_at = v_now WHERE id = ANY(ARRAY(SELECT hook_id FROM gone));
+    END IF;
+    IF jsonb_array_length(c->'outbox') > 0 THEN
+      -- Leased to the committing worker, which delivers at once; others retry after the lease.
+      INSERT INTO ${s}.outbox (id, run_id, workflow, handler, event, created_at, owner, lease_until, attempts)
+      SELECT o->>'id', v_run_id, v_run.workflow, o->>'handler', o->>'event', v_now, c->>'owner',
+             v_now + ${OUTBOX_LEASE_MS}, 1
+        FROM jsonb_array_elements(c->'outbox') o;
     END IF;
     IF jsonb_array_length(c->'consumeInbox') > 0 THEN
       -- Arrays, not joins against the JSON: the planner then always looks rows up by key.
@@ -324,6 +349,11 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
     SELECT v_run.seq + count(*) + 1 INTO v_seq FROM disposed;
     INSERT INTO ${s}.events (run_id, seq, type, data, at)
       VALUES (p_run_id, v_seq, 'run.cancelled', '{"type":"run.cancelled"}', p_now);
+    -- Lifecycle hooks of a cancel made without the workflow's code: a worker that has it expands
+    -- this entry (due at once: lease_until 0).
+    INSERT INTO ${s}.outbox (id, run_id, workflow, handler, event, created_at, owner, lease_until)
+      VALUES ('dlv_' || substr(p_run_id, 5) || '_cancel', p_run_id, v_run.workflow, 'expand:cancelled',
+              '{"at":' || p_now || '}', p_now, NULL, 0);
     UPDATE ${s}.runs SET status = 'cancelled', seq = v_seq, cancel_requested = true, owner = NULL,
         lease_until = NULL, wake_at = NULL, updated_at = p_now, finished_at = p_now
      WHERE id = p_run_id RETURNING * INTO v_run;

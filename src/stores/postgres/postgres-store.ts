@@ -10,6 +10,7 @@ import type {
   HookRecord,
   InboxRecord,
   NewRun,
+  OutboxEntry,
   Page,
   ResumeOutcome,
   ResumeRequest,
@@ -30,7 +31,7 @@ import {
 } from "./connection.js";
 import { ident, POSTGRES_MIGRATIONS, wakeChannel } from "./migrations.js";
 import { type PostgresQueries, postgresQueries } from "./queries.js";
-import { type Row, toClaimedInbox, toCommitJson, toHook, toInbox, toRun } from "./rows.js";
+import { type Row, toClaimedInbox, toCommitJson, toHook, toInbox, toOutbox, toRun } from "./rows.js";
 import { WakeListener } from "./wake-listener.js";
 
 export interface PostgresStoreOptions extends PostgresPoolOptions {
@@ -302,6 +303,28 @@ export class PostgresStore implements Store {
     return row!.r as CommitResult[];
   }
 
+  async claimOutbox(opts: {
+    owner: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+    workflows: string[];
+  }): Promise<OutboxEntry[]> {
+    if (opts.workflows.length === 0 || opts.limit < 1) return [];
+    const rows = await this.run(
+      "claimOutbox",
+      this.q.claimOutbox,
+      [opts.now, opts.workflows, opts.limit, opts.owner, opts.leaseMs],
+      true,
+    );
+    return rows.map(toOutbox).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+  }
+
+  async ackOutbox(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.run("ackOutbox", this.q.ackOutbox, [ids]);
+  }
+
   async readInbox(runId: string): Promise<InboxRecord[]> {
     return (await this.run("readInbox", this.q.readInbox, [runId])).map(toInbox);
   }
@@ -380,6 +403,11 @@ export class PostgresStore implements Store {
   watch(listener: () => void): () => void {
     if (this.closed) return () => {};
     return this.listener.add(listener);
+  }
+
+  /** Resolves once this store's LISTEN connection is up, if `watch` was called (tests wait on it). */
+  listening(): Promise<void> {
+    return this.listener.ready();
   }
 
   async close(): Promise<void> {

@@ -57,6 +57,14 @@ export function postgresQueries(schema: string) {
        WHERE id IN (SELECT id FROM ${s}.runs WHERE id = ANY($2::text[]) AND owner = $3 ORDER BY id FOR UPDATE)
       RETURNING id`,
 
+    /** $1 now, $2 workflows, $3 limit, $4 owner, $5 lease ms: undelivered entries whose lease ended. */
+    claimOutbox: `
+      UPDATE ${s}.outbox SET owner = $4, lease_until = $1 + $5::bigint, attempts = attempts + 1
+       WHERE id IN (SELECT id FROM ${s}.outbox
+                     WHERE lease_until < $1 AND array_position($2::text[], workflow) IS NOT NULL
+                     ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+      RETURNING *`,
+    ackOutbox: `DELETE FROM ${s}.outbox WHERE id = ANY($1::text[])`,
     ownedRunsWithWork: `SELECT id FROM ${s}.runs WHERE owner = $1 AND (pending_inbox > 0 OR cancel_requested)`,
     /** $1 the batch as JSON (see toCommitJson). */
     commit: `SELECT ${s}.commit_runs($1::text::jsonb) AS r`,

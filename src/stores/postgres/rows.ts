@@ -1,5 +1,12 @@
 import type { SerializedError } from "../../errors.js";
-import type { HookRecord, InboxRecord, RunCommit, RunRecord, RunStatus } from "../../store/records.js";
+import type {
+  HookRecord,
+  InboxRecord,
+  OutboxEntry,
+  RunCommit,
+  RunRecord,
+  RunStatus,
+} from "../../store/records.js";
 
 /** A row as the driver returns it (bigint columns already parsed to numbers). */
 export type Row = Record<string, any>;
@@ -28,6 +35,7 @@ export function toCommitJson(c: RunCommit): unknown {
     closeHooks: (c.closeHooks ?? []).map((h) => [h.hookId, h.status]),
     closeAllHooks: c.closeAllHooks === true,
     consumeInbox: c.consumeInbox ?? [],
+    outbox: (c.outbox ?? []).map((o) => ({ id: o.id, handler: o.handler, event: o.event })),
     status: c.status ?? null,
     output: c.output ?? null,
     error: c.error ? JSON.stringify(c.error) : null,
@@ -92,4 +100,16 @@ export function toClaimedInbox(runId: string, rows: unknown[][] | null): InboxRe
     payload: (payload as string | null) ?? undefined,
     receivedAt: Number(at),
   }));
+}
+
+export function toOutbox(r: Row): OutboxEntry {
+  return {
+    id: r.id,
+    runId: r.run_id,
+    workflow: r.workflow,
+    handler: r.handler,
+    event: r.event,
+    createdAt: Number(r.created_at),
+    attempts: r.attempts,
+  };
 }

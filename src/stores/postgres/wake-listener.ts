@@ -4,8 +4,8 @@ import { parserFor } from "./connection.js";
 /**
  * The cross-process doorbell: one dedicated connection (outside the pool, which would recycle it)
  * that LISTENs on the schema's channel. Notifications arriving together are delivered as one call.
- * When the connection drops it reconnects with back-off and rings once after LISTEN is back,
- * because anything sent while it was away was missed.
+ * When the connection drops it reconnects with back-off; each time LISTEN becomes active it rings
+ * once, because anything sent before (or while it was away) was missed.
  */
 export class WakeListener {
   private readonly listeners = new Set<() => void>();
@@ -25,7 +25,7 @@ export class WakeListener {
     this.listeners.add(listener);
     if (this.stopped) {
       this.stopped = false;
-      void this.connect(false);
+      void this.connect();
     }
     return () => {
       this.listeners.delete(listener);
@@ -47,7 +47,7 @@ export class WakeListener {
     await client?.end().catch(() => {});
   }
 
-  private async connect(reconnect: boolean): Promise<void> {
+  private async connect(): Promise<void> {
     this.retryTimer = undefined;
     if (this.stopped) return;
     const client = new pg.Client({
@@ -85,14 +85,15 @@ export class WakeListener {
     (client as unknown as { connection?: { stream?: { unref?(): void } } }).connection?.stream?.unref?.();
     this.client = client;
     this.retryMs = 100;
-    if (reconnect) this.ring();
+    // Anything sent before LISTEN was active (at start, or while reconnecting) was missed: ring once.
+    this.ring();
   }
 
   private scheduleReconnect(): void {
     if (this.stopped || this.retryTimer) return;
     const delay = this.retryMs;
     this.retryMs = Math.min(this.retryMs * 2, 5_000);
-    this.retryTimer = setTimeout(() => void this.connect(true), delay);
+    this.retryTimer = setTimeout(() => void this.connect(), delay);
     this.retryTimer.unref();
   }
 

@@ -1,0 +1,339 @@
+import { describe, expect, it } from "vitest";
+import type { ResumeRequest } from "../../src/store/records.js";
+import { helpers, okSeq, type StoreHarness, T0, useStores } from "./harness.js";
+
+/** Hook registration, token rules, listing, and every resumeHook outcome. */
+export function hooks(h: StoreHarness): void {
+  const { store } = useStores(h);
+  const x = helpers(store);
+  const resume = (token: string, more: Partial<ResumeRequest> = {}) =>
+    store().resumeHook({ token, payload: '{"ok":true}', ifMissing: "error", now: T0 + 10, ...more });
+
+  describe("hook registration", () => {
+    it("registers a hook with its schema and metadata, found by token, listed by status, run and name", async () => {
+      const seq = await x.started("run_a");
+      const schema = { type: "object", properties: { ok: { type: "boolean" } } };
+      okSeq(
+        await x.suspendOnHook(
+          "run_a",
+          seq,
+          {
+            hookId: "hook_1",
+            token: "tok-1",
+            name: "approval",
+            schema,
+            metadata: { order: 7 },
+            expiresAt: T0 + 500,
+          },
+          { now: T0 + 1 },
+        ),
+      );
+      const hook = await store().getHook("tok-1");
+      expect(hook).toEqual({
+        hookId: "hook_1",
+        runId: "run_a",
+        token: "tok-1",
+        name: "approval",
+        kind: "hook",
+        status: "pending",
+        schema,
+        metadata: { order: 7 },
+        createdAt: T0 + 1,
+        expiresAt: T0 + 500,
+        closedAt: undefined,
+        payloads: 0,
+      });
+      expect(await store().getRun("run_a")).toMatchObject({ status: "suspended", wakeAt: T0 + 500 });
+      expect(await store().getHook("tok-missing")).toBeUndefined();
+      expect((await store().listHooks({ status: "pending" })).items.map((h) => h.hookId)).toEqual(["hook_1"]);
+      expect((await store().listHooks({ runId: "run_a", name: "approval" })).items).toHaveLength(1);
+      expect((await store().listHooks({ name: "other" })).items).toEqual([]);
+      expect((await store().listHooks({ status: "disposed" })).items).toEqual([]);
+    });
+
+    it("lists hooks newest first in complete pages", async () => {
+      const seq = await x.started("run_a");
+      const regs = [0, 1, 2, 3, 4].map((i) => ({
+        hookId: `hook_${i}`,
+        token: `t${i}`,
+        kind: "hook" as const,
+        adoptEarly: false,
+      }));
+      okSeq(
+        await x.commit({ runId: "run_a", expectedSeq: seq, registerHooks: regs.slice(0, 3), now: T0 + 1 }),
+      );
+      okSeq(await x.commit({ runId: "run_a", expectedSeq: seq, registerHooks: regs.slice(3), now: T0 + 2 }));
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store().listHooks({ runId: "run_a", limit: 2, cursor });
+        seen.push(...page.items.map((h) => h.hookId));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual(["hook_4", "hook_3", "hook_2", "hook_1", "hook_0"]);
+    });
+
+    it("refuses a token held by a live hook, and writes nothing of that commit", async () => {
+      const a = await x.started("run_a");
+      okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_a", token: "shared" }));
+      await x.createRun("run_b");
+      const [b] = await x.claim("w1");
+      const res = await x.commit({
+        runId: b!.run.id,
+        expectedSeq: 1,
+        events: [
+          { type: "run.started" },
+          { type: "hook.created", callSeq: 1, hookId: "hook_b1", token: "free", kind: "hook" },
+          { type: "hook.created", callSeq: 2, hookId: "hook_b2", token: "shared", kind: "hook" },
+        ],
+        registerHooks: [
+          { hookId: "hook_b1", token: "free", kind: "hook", adoptEarly: false },
+          { hookId: "hook_b2", token: "shared", kind: "hook", adoptEarly: false },
+        ],
+        status: "suspended",
+        release: {},
+      });
+      expect(res).toEqual({ ok: false, reason: "token_taken", hookIds: ["hook_b2"] });
+      expect(await store().readEvents("run_b")).toHaveLength(1);
+      expect(await store().getHook("free")).toBeUndefined();
+      expect(await store().getRun("run_b")).toMatchObject({ seq: 1, status: "running" });
+      expect((await store().getHook("shared"))?.hookId).toBe("hook_a");
+    });
+
+    it("frees a token when its hook is disposed, and reuses it", async () => {
+      const a = await x.started("run_a");
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: a,
+          registerHooks: [{ hookId: "hook_1", token: "tok", kind: "hook", adoptEarly: false }],
+        }),
+      );
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: a,
+          now: T0 + 5,
+          events: [{ type: "hook.disposed", hookId: "hook_1", token: "tok", reason: "disposed" }],
+          closeHooks: [{ hookId: "hook_1", status: "disposed" }],
+        }),
+      );
+      expect(await store().getHook("tok")).toMatchObject({
+        hookId: "hook_1",
+        status: "disposed",
+        closedAt: T0 + 5,
+      });
+      expect(await resume("tok")).toEqual({ status: "disposed" });
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: a + 1,
+          now: T0 + 6,
+          registerHooks: [{ hookId: "hook_2", token: "tok", kind: "hook", adoptEarly: false }],
+        }),
+      );
+      // The live hook wins over the older one with the same token.
+      expect(await store().getHook("tok")).toMatchObject({ hookId: "hook_2", status: "pending" });
+    });
+
+    it("lets a new hook take the token of a live hook that is past its timeout; that one becomes expired", async () => {
+      const a = await x.started("run_a");
+      okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_a", token: "tok", expiresAt: T0 + 100 }));
+      await x.createRun("run_b");
+      const [b] = await x.claim("w1");
+      expect(
+        await x.commit({
+          runId: b!.run.id,
+          expectedSeq: 1,
+          now: T0 + 99,
+          registerHooks: [{ hookId: "hook_b", token: "tok", kind: "hook", adoptEarly: false }],
+        }),
+      ).toMatchObject({ ok: false, reason: "token_taken" });
+      okSeq(
+        await x.commit({
+          runId: b!.run.id,
+          expectedSeq: 1,
+          now: T0 + 100,
+          registerHooks: [{ hookId: "hook_b", token: "tok", kind: "hook", adoptEarly: false }],
+        }),
+      );
+      expect((await store().listHooks({ runId: "run_a" })).items[0]).toMatchObject({
+        status: "expired",
+        closedAt: T0 + 100,
+      });
+      expect((await store().getHook("tok"))?.hookId).toBe("hook_b");
+    });
+
+    it("disposes every live hook of a run that ends", async () => {
+      const a = await x.started("run_a");
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: a,
+          registerHooks: [
+            { hookId: "hook_1", token: "t1", kind: "hook", adoptEarly: false },
+            { hookId: "hook_2", token: "t2", kind: "webhook", adoptEarly: false },
+          ],
+        }),
+      );
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: a,
+          now: T0 + 3,
+          status: "failed",
+          error: { name: "Error", message: "x" },
+          closeAllHooks: true,
+        }),
+      );
+      const listed = (await store().listHooks({ runId: "run_a" })).items;
+      expect(listed.map((h) => [h.hookId, h.kind, h.status, h.closedAt])).toEqual([
+        ["hook_2", "webhook", "disposed", T0 + 3],
+        ["hook_1", "hook", "disposed", T0 + 3],
+      ]);
+      expect(await resume("t2")).toEqual({ status: "disposed" });
+    });
+  });
+
+  describe("resumeHook", () => {
+    it("accepts a payload: recorded in the inbox, counted, and the run is woken at once", async () => {
+      const a = await x.started("run_a");
+      const res = await x.suspendOnHook("run_a", a, { hookId: "hook_1", token: "tok", expiresAt: T0 + 9000 });
+      const seq = okSeq(res);
+      const out = await resume("tok");
+      expect(out).toMatchObject({ status: "accepted", runId: "run_a", hookId: "hook_1", repeated: false });
+      const inboxId = (out as { inboxId: number }).inboxId;
+      expect(await store().readInbox("run_a")).toEqual([
+        {
+          id: inboxId,
+          token: "tok",
+          hookId: "hook_1",
+          runId: "run_a",
+          payload: '{"ok":true}',
+          receivedAt: T0 + 10,
+        },
+      ]);
+      expect((await store().getHook("tok"))?.payloads).toBe(1);
+      expect((await store().getRun("run_a"))?.wakeAt).toBe(T0 + 10);
+      const undef = await store().resumeHook({ token: "tok", ifMissing: "error", now: T0 + 11 });
+      expect(undef.status).toBe("accepted");
+      // A second payload does not push the wake-up later.
+      expect((await store().getRun("run_a"))?.wakeAt).toBe(T0 + 10);
+
+      const [claimed] = await x.claim("w2", { now: T0 + 12 });
+      expect(claimed?.run).toMatchObject({ id: "run_a", seq });
+      expect(claimed?.inbox.map((i) => [i.hookId, i.payload])).toEqual([
+        ["hook_1", '{"ok":true}'],
+        ["hook_1", undefined],
+      ]);
+    });
+
+    it("says not_found, expired (with the time) or disposed when no live hook takes the payload", async () => {
+      expect(await resume("nobody")).toEqual({ status: "not_found" });
+      const a = await x.started("run_a");
+      okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_1", token: "tok", expiresAt: T0 + 10 }));
+      // Past its timeout but not yet recorded as expired by its run.
+      expect(await resume("tok")).toEqual({ status: "expired", expiredAt: T0 + 10 });
+      expect(await resume("tok", { now: T0 + 9 })).toMatchObject({ status: "accepted" });
+      const [c] = await x.claim("w1", { now: T0 + 10 });
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: c!.run.seq,
+          now: T0 + 10,
+          events: [{ type: "hook.expired", hookId: "hook_1", token: "tok" }],
+          closeHooks: [{ hookId: "hook_1", status: "expired" }],
+        }),
+      );
+      expect(await store().getHook("tok")).toMatchObject({ status: "expired", closedAt: T0 + 10 });
+      expect(await resume("tok")).toEqual({ status: "expired", expiredAt: T0 + 10 });
+      expect(await store().readInbox("run_a")).toHaveLength(1);
+    });
+
+    it("records a payload once per idempotency key and repeats the first answer", async () => {
+      const a = await x.started("run_a");
+      okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_1", token: "tok" }));
+      const first = await resume("tok", { idempotencyKey: "k1" });
+      const again = await resume("tok", { idempotencyKey: "k1", payload: '"different"' });
+      expect(again).toEqual({ ...first, repeated: true });
+      expect(await resume("tok", { idempotencyKey: "k2" })).toMatchObject({
+        status: "accepted",
+        repeated: false,
+      });
+      expect(await resume("tok")).toMatchObject({ repeated: false });
+      expect((await store().readInbox("run_a")).map((i) => i.payload)).toEqual([
+        '{"ok":true}',
+        '{"ok":true}',
+        '{"ok":true}',
+      ]);
+      expect((await store().getHook("tok"))?.payloads).toBe(3);
+      // The key is per token: the same key on another token is another payload.
+      expect(await resume("other", { idempotencyKey: "k1" })).toEqual({ status: "not_found" });
+    });
+
+    it("keeps a payload sent before its hook exists and delivers it, first and once, to the next hook with that token", async () => {
+      const kept = await resume("order-7", {
+        ifMissing: "keep",
+        payload: '"early"',
+        idempotencyKey: "m1",
+        now: T0 + 1,
+      });
+      expect(kept).toMatchObject({ status: "kept", repeated: false });
+      expect(await resume("order-7", { ifMissing: "keep", idempotencyKey: "m1" })).toEqual({
+        ...kept,
+        repeated: true,
+      });
+      await resume("order-7", { ifMissing: "keep", payload: '"early2"', now: T0 + 2 });
+      expect(await resume("order-7")).toEqual({ status: "not_found" });
+
+      // A hook that does not adopt (a generated token) leaves them where they are.
+      const a = await x.started("run_a");
+      okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_x", token: "order-7", adoptEarly: false }));
+      expect(await store().readInbox("run_a")).toEqual([]);
+      const [c] = await x.claim("w1", { now: T0 + 3, workflows: ["wf"] });
+      expect(c).toBeUndefined();
+
+      await x.createRun("run_b", { now: T0 + 3 });
+      const [b] = await x.claim("w1", { now: T0 + 3 });
+      // The first hook holds the token; dispose it through a cancel of its run.
+      await store().cancelRun("run_a", T0 + 4);
+      const res = await x.suspendOnHook(
+        b!.run.id,
+        1,
+        { hookId: "hook_b", token: "order-7", adoptEarly: true },
+        { now: T0 + 5 },
+      );
+      expect(res).toMatchObject({ ok: true, pendingInbox: 2 });
+      expect((await store().readInbox("run_b")).map((i) => [i.hookId, i.runId, i.payload])).toEqual([
+        ["hook_b", "run_b", '"early"'],
+        ["hook_b", "run_b", '"early2"'],
+      ]);
+      expect((await store().getHook("order-7"))?.payloads).toBe(2);
+      // Woken at once: its payloads are waiting.
+      expect((await store().getRun("run_b"))?.wakeAt).toBe(T0 + 5);
+      // The repeat of the kept payload now names where it went.
+      expect(await resume("order-7", { ifMissing: "keep", idempotencyKey: "m1" })).toEqual({
+        status: "accepted",
+        runId: "run_b",
+        hookId: "hook_b",
+        inboxId: (kept as { inboxId: number }).inboxId,
+        repeated: true,
+      });
+      // Adopted once only: the next hook with the token gets none of them.
+      await store().cancelRun("run_b", T0 + 6);
+      await x.createRun("run_c", { now: T0 + 6 });
+      const [cc] = await x.claim("w1", { now: T0 + 6 });
+      expect(
+        await x.suspendOnHook(
+          cc!.run.id,
+          1,
+          { hookId: "hook_c", token: "order-7", adoptEarly: true },
+          { now: T0 + 7 },
+        ),
+      ).toMatchObject({
+        ok: true,
+        pendingInbox: 0,
+      });
+    });
+  });
+}
