@@ -129,7 +129,15 @@ export class LifecycleDispatcher {
         const at = (JSON.parse(entry.event) as { at: number }).at;
         deliveriesFor(workflow, ex, [{ type: "run.cancelled" }], at).forEach((d, i) => {
           const id = `${entry.id}_${i}`;
-          out.push({ id, handler: d.handler, event: { ...d.event, id, hook: d.handler } });
+          const hooks = (d.event.step ? ex.steps.get(d.event.step.callSeq)?.options.hooks : workflow.hooks) as
+            | LifecycleHooks
+            | undefined;
+          out.push({
+            id,
+            handler: d.handler,
+            event: { ...d.event, id, hook: d.handler },
+            handlers: listOf(hooks?.[d.handler]),
+          });
         });
         out.push({
           id: entry.id,
@@ -167,7 +175,10 @@ export class LifecycleDispatcher {
 
   private async deliver(d: PreparedDelivery): Promise<void> {
     const workflow = this.deps.workflows.get(d.event.workflow);
-    const handlers = d.handlers ?? listOf((workflow?.hooks as LifecycleHooks | undefined)?.[d.handler]);
+    // Step handlers are always resolved by the caller (they live in workflow code); run ones may be looked up here.
+    const handlers =
+      d.handlers ??
+      (d.event.scope === "run" ? listOf((workflow?.hooks as LifecycleHooks | undefined)?.[d.handler]) : []);
     for (const handler of handlers) {
       try {
         if (isWorkflow(handler)) await this.startHandlerRun(handler, d);

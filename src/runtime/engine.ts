@@ -124,10 +124,18 @@ export class Latch extends Client {
     await super.checkWorkflow(name);
   }
 
+  /** Cancels a run; a run cancelled at once gets its lifecycle hooks delivered by this engine right away. */
+  override async cancel(runId: string) {
+    const info = await super.cancel(runId);
+    if (info.status === "cancelled" && this.worker) void this.dispatcher.recover();
+    return info;
+  }
+
   /** Resolves when the worker has nothing to do right now (every run suspended or finished). */
   async idle(options?: { untilBlocked?: boolean }): Promise<void> {
     await this.worker?.idle(options);
     if (!options?.untilBlocked) {
+      await this.dispatcher.recover();
       await this.dispatcher.drained();
       await this.worker?.idle(options);
     }

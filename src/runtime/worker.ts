@@ -144,6 +144,8 @@ export class Worker {
 
   private onForeignChange(): void {
     this.schedule();
+    // Another process may have cancelled a run directly: its lifecycle deliveries are ours to make.
+    void this.deps.dispatcher.recover();
     if (this.drivers.size === 0) return;
     void this.deps.store.ownedRunsWithWork(this.deps.owner).then(
       (ids) => {
