@@ -62,11 +62,13 @@ export async function loadWorkflows(file: string): Promise<Workflow[]> {
 function warnOnOtherCopy(imported: string[]): void {
   const root = new URL("../../", import.meta.url).href;
   const own = import.meta.url.slice(root.length).split("/")[0];
-  const other = imported.find((u) => u.startsWith(root) && !u.startsWith(`${root}${own}/`) && !u.includes("/node_modules/"));
+  const other = imported.find(
+    (u) => u.startsWith(root) && !u.startsWith(`${root}${own}/`) && !u.includes("/node_modules/"),
+  );
   if (other) {
     process.stderr.write(
       `warning: the workflow file loads latch from ${other.split("?")[0]}, but this CLI runs ${root}${own}/. ` +
-        "Durable calls would fail with NotInWorkflowError: run the CLI from the same copy (npm run dev, or import \"latch\").\n",
+        'Durable calls would fail with NotInWorkflowError: run the CLI from the same copy (npm run dev, or import "latch").\n',
     );
   }
 }

@@ -6,7 +6,7 @@ import { reportError } from "./output.js";
 const EXIT_CODES = `
 Exit codes:
   0  done                          5  payload does not match the hook's schema
-  1  unexpected failure            6  conflict (token taken, or a webhook's token)
+  1  unexpected failure            6  conflict (a webhook's token, a taken token)
   2  bad command line or input     7  database unavailable / not a Latch database
   3  no such run, hook, workflow   8  run --wait: the run failed, was cancelled or timed out
   4  hook expired or disposed    130  interrupted, or a prompt was cancelled`;

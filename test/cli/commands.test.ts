@@ -3,14 +3,18 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLatch, type Latch } from "../../src/runtime/engine.js";
 import { silentLogger } from "../../src/runtime/logger.js";
-import { broken, echo, reviewFlow } from "./fixtures/workflows.js";
+import { broken, echo, reviewFlow, webhookFlow } from "./fixtures/workflows.js";
 import { cli, pendingToken, tempDb } from "./helpers.js";
 
 // One real SQLite file shared by the CLI subprocesses and a worker in this test process.
 const db = tempDb();
 let latch: Latch;
 beforeAll(async () => {
-  latch = await createLatch({ workflows: [reviewFlow, echo, broken], store: db.url, logger: silentLogger });
+  latch = await createLatch({
+    workflows: [reviewFlow, echo, broken, webhookFlow],
+    store: db.url,
+    logger: silentLogger,
+  });
 });
 afterAll(async () => {
   await latch.close();
@@ -96,6 +100,15 @@ describe.concurrent("commands against a real database", () => {
     expect(late.code).toBe(4);
     expect(JSON.parse(late.stderr).error).toMatchObject({ code: "HOOK_DISPOSED", exitCode: 4 });
     expect((await latchCli("runs", "cancel", run.id)).stdout).toMatch(/already ended \(cancelled\)/);
+  });
+
+  it("refuses to resume a webhook from the command line (exit 6): its payloads are HTTP requests", async () => {
+    const run = await latch.start(webhookFlow);
+    const token = await pendingToken(latch, run.id);
+    const r = await latchCli("hooks", "resume", token, "--payload", "{}");
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(/is a webhook.*\/webhooks\/<token>/);
+    expect((await latch.hooks.get(token))?.payloads).toBe(0);
   });
 
   it("answers unknown ids, tokens and workflows with exit 3", async () => {

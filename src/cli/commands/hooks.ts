@@ -125,6 +125,12 @@ export async function resumeHook(
     if (!given) prompts!.intro("latch hooks resume");
     const token = tokenArg ?? (await pickHook(client, prompts!));
     if (given) {
+      if ((await client.hooks.get(token))?.kind === "webhook") {
+        throw new ExitError(
+          EXIT.CONFLICT,
+          "token: this hook is a webhook. Send the HTTP request to its URL, /webhooks/<token>.",
+        );
+      }
       const result = await client.resumeHook(token, payload, {
         idempotencyKey: opts.idempotencyKey,
         ifMissing: opts.keepIfMissing ? "keep" : undefined,
