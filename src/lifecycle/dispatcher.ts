@@ -71,11 +71,12 @@ export class LifecycleDispatcher {
     await this.flushAcks();
   }
 
-  /** The live path: a commit with these deliveries is durable. */
-  dispatch(runId: string, deliveries: PreparedDelivery[]): void {
+  /** The live path: the commit that wrote outbox row `rowId` with these deliveries is durable. */
+  dispatch(runId: string, rowId: string, deliveries: PreparedDelivery[]): void {
     const prev = this.chains.get(runId) ?? Promise.resolve();
     const next = prev.then(async () => {
       for (const d of deliveries) await this.deliver(d);
+      this.ack(rowId);
     });
     this.chains.set(runId, next);
     void next.finally(() => {
@@ -100,8 +101,7 @@ export class LifecycleDispatcher {
         const byRun = new Map<string, OutboxEntry[]>();
         for (const e of entries) byRun.set(e.runId, [...(byRun.get(e.runId) ?? []), e]);
         for (const [runId, list] of byRun) {
-          const prepared = await this.prepare(runId, list);
-          this.dispatch(runId, prepared);
+          for (const entry of list) this.dispatch(runId, entry.id, await this.prepare(runId, entry));
         }
         await Promise.allSettled([...this.chains.values()]);
       }
@@ -114,46 +114,50 @@ export class LifecycleDispatcher {
     }
   }
 
-  /** Finds the handlers of recovered entries; step hooks and cancels need the run replayed. */
-  private async prepare(runId: string, entries: OutboxEntry[]): Promise<PreparedDelivery[]> {
-    const workflow = this.deps.workflows.get(entries[0]!.workflow)!;
+  /** Finds the handlers of a recovered outbox row; step hooks and cancels need the run replayed. */
+  private async prepare(runId: string, entry: OutboxEntry): Promise<PreparedDelivery[]> {
+    const workflow = this.deps.workflows.get(entry.workflow)!;
     let exec: Execution | undefined;
     const replayed = async () => {
       exec ??= await this.replay(workflow, runId);
       return exec;
     };
+    const handlersIn = (
+      ex: Execution | undefined,
+      event: Omit<LifecycleEvent, "id" | "hook">,
+      hook: LifecycleHookName,
+    ) => {
+      const hooks = (event.step ? ex?.steps.get(event.step.callSeq)?.options.hooks : workflow.hooks) as
+        | LifecycleHooks
+        | undefined;
+      return listOf(hooks?.[hook]);
+    };
+    if (entry.handler === "expand:cancelled") {
+      const ex = await replayed();
+      const at = (JSON.parse(entry.event) as { at: number }).at;
+      return deliveriesFor(workflow, ex, [{ type: "run.cancelled" }], at).map((d, i) => {
+        const id = `${entry.id}_${i}`;
+        return {
+          id,
+          handler: d.handler,
+          event: { ...d.event, id, hook: d.handler },
+          handlers: handlersIn(ex, d.event, d.handler),
+        };
+      });
+    }
     const out: PreparedDelivery[] = [];
-    for (const entry of entries) {
-      if (entry.handler === "expand:cancelled") {
-        const ex = await replayed();
-        const at = (JSON.parse(entry.event) as { at: number }).at;
-        deliveriesFor(workflow, ex, [{ type: "run.cancelled" }], at).forEach((d, i) => {
-          const id = `${entry.id}_${i}`;
-          const hooks = (d.event.step ? ex.steps.get(d.event.step.callSeq)?.options.hooks : workflow.hooks) as
-            | LifecycleHooks
-            | undefined;
-          out.push({
-            id,
-            handler: d.handler,
-            event: { ...d.event, id, hook: d.handler },
-            handlers: listOf(hooks?.[d.handler]),
-          });
-        });
-        out.push({
-          id: entry.id,
-          handler: "onExit",
-          event: { id: entry.id } as LifecycleEvent,
-          handlers: [],
-        });
-        continue;
-      }
-      const event = JSON.parse(entry.event) as LifecycleEvent;
-      let handlers: LifecycleHandler[] | undefined;
-      if (event.scope === "step" && event.step) {
-        const call = (await replayed()).steps.get(event.step.callSeq);
-        handlers = listOf((call?.options.hooks as LifecycleHooks | undefined)?.[event.hook]);
-      }
-      out.push({ id: entry.id, handler: event.hook, event, handlers });
+    for (const d of JSON.parse(entry.event) as {
+      id: string;
+      handler: LifecycleHookName;
+      event: LifecycleEvent;
+    }[]) {
+      const ex = d.event.scope === "step" ? await replayed() : undefined;
+      out.push({
+        id: d.id,
+        handler: d.handler,
+        event: d.event,
+        handlers: handlersIn(ex, d.event, d.handler),
+      });
     }
     return out;
   }
@@ -191,7 +195,6 @@ export class LifecycleDispatcher {
         }
       }
     }
-    this.ack(d.id);
   }
 
   /** A workflow handler runs as its own run, with an id derived from the delivery: redelivery starts nothing new. */

@@ -407,7 +407,18 @@ export class RunDriver {
     }
     const deliveries = this.deliveries;
     const res = await this.deps.commits.submit({
-      outbox: deliveries.map((d) => ({ id: d.id, handler: d.handler, event: JSON.stringify(d.event) })),
+      // One outbox row per commit (not per delivery): fewer writes, same guarantee.
+      outbox: deliveries.length
+        ? [
+            {
+              id: deliveries[0]!.id,
+              handler: "batch",
+              event: JSON.stringify(
+                deliveries.map((d) => ({ id: d.id, handler: d.handler, event: d.event })),
+              ),
+            },
+          ]
+        : [],
       runId: this.runId,
       owner: this.deps.owner,
       expectedSeq: this.exec.seq,

@@ -272,7 +272,7 @@ export class Worker {
         onBlocked: () => this.notifyIdle(true),
         workflow,
         intercept: this.deps.intercept,
-        dispatch: (deliveries) => this.deps.dispatcher.dispatch(run.id, deliveries),
+        dispatch: (deliveries) => this.deps.dispatcher.dispatch(run.id, deliveries[0]!.id, deliveries),
       },
       exec,
       { intro, inbox: claim.inbox, cancelRequested: run.cancelRequested, cold },

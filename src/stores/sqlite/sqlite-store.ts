@@ -534,8 +534,10 @@ export class SqliteStore implements Store {
   async ackOutbox(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.write(() => {
-      const del = this.stmt("DELETE FROM outbox WHERE id = ?");
-      for (const id of ids) del.run(id);
+      for (let i = 0; i < ids.length; i += 64) {
+        const chunk = ids.slice(i, i + 64);
+        this.stmt(`DELETE FROM outbox WHERE id IN (${chunk.map(() => "?").join(",")})`).run(...chunk);
+      }
     });
   }
 
