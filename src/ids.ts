@@ -9,7 +9,6 @@ const ulid = monotonicFactory();
 
 export const newRunId = (): string => `run_${ulid()}`;
 export const newHookId = (): string => `hook_${ulid()}`;
-export const newDeliveryId = (): string => `dlv_${ulid()}`;
 export const newWorkerId = (): string => `wkr_${ulid()}`;
 
 /** An unguessable token (160 random bits, base64url) for capability URLs such as webhooks. */

@@ -46,6 +46,8 @@ export class Execution {
   seq = 0;
   /** When the workflow's timeout ends the run, if it has one. */
   deadline: number | undefined;
+  /** Whether any step of this run declared lifecycle hooks. */
+  stepHooks = false;
 
   constructor(
     readonly runId: string,
@@ -240,6 +242,7 @@ export class Execution {
     const callSeq = this.nextCall("step.started", name);
     const call = new StepCall(callSeq, name, fn, options, input);
     this.steps.set(callSeq, call);
+    if (options.hooks) this.stepHooks = true;
     if (!this.recorded.has(callSeq)) {
       call.attempt = 1;
       call.state = "running";

@@ -1,5 +1,4 @@
 import { NonDeterminismError, type SerializedError, serializeError } from "../errors.js";
-import { newDeliveryId } from "../ids.js";
 import { listOf, type PreparedDelivery } from "../lifecycle/dispatcher.js";
 import { deliveriesFor } from "../lifecycle/transitions.js";
 import type { LifecycleHooks } from "../lifecycle/types.js";
@@ -29,6 +28,8 @@ export interface DriverDeps {
   onBlocked?: () => void;
   /** The workflow being driven (its lifecycle hooks). */
   workflow: Workflow;
+  /** Whether the workflow declares any lifecycle hook (else only steps with hooks cost anything). */
+  hasLifecycleHooks: boolean;
   /** Interceptors around each step attempt. */
   intercept: Intercept;
   /** Runs lifecycle handlers for deliveries once their commit is durable. */
@@ -82,8 +83,12 @@ export class RunDriver {
   /** Adds an event to the next commit, with the lifecycle deliveries it causes (state as of now). */
   private record(e: LatchEvent): void {
     this.buffer.push(e);
-    for (const d of deliveriesFor(this.deps.workflow, this.exec, [e], this.deps.clock.now())) {
-      const id = newDeliveryId();
+    if (!this.deps.hasLifecycleHooks && !this.exec.stepHooks) return;
+    const seq = this.exec.seq + this.buffer.length;
+    const found = deliveriesFor(this.deps.workflow, this.exec, [e], this.deps.clock.now());
+    for (const [k, d] of found.entries()) {
+      // Stable and unique without randomness: the run, the event's log position, the delivery's rank.
+      const id = `dlv_${this.runId.slice(4)}_${seq}_${k}`;
       const hooks = (
         d.event.step ? this.exec.steps.get(d.event.step.callSeq)?.options.hooks : this.deps.workflow.hooks
       ) as LifecycleHooks | undefined;

@@ -271,6 +271,7 @@ export class Worker {
         onHookRegistered: this.deps.onHookRegistered,
         onBlocked: () => this.notifyIdle(true),
         workflow,
+        hasLifecycleHooks: workflow.hooks !== undefined && Object.keys(workflow.hooks).length > 0,
         intercept: this.deps.intercept,
         dispatch: (deliveries) => this.deps.dispatcher.dispatch(run.id, deliveries[0]!.id, deliveries),
       },
