@@ -18,6 +18,20 @@ it("serves over a real socket on 127.0.0.1 and closes cleanly", async () => {
       headers: { authorization: "Bearer k1" },
     });
     expect(await page.json()).toEqual({ items: [] });
+    // A declared Content-Length over the limit is refused before the body is read.
+    const big = await fetch(`${server.url}/api/runs`, {
+      method: "POST",
+      headers: { authorization: "Bearer k1", "content-type": "application/json" },
+      body: JSON.stringify({ workflow: "w", input: "x".repeat(1024 * 1024) }),
+    });
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { code: string }).code).toBe("PAYLOAD_TOO_LARGE");
+    const bad = await fetch(`${server.url}/api/runs`, {
+      method: "POST",
+      headers: { authorization: "Bearer k1", "content-type": "application/json" },
+      body: "{oops",
+    });
+    expect(bad.status).toBe(400);
   } finally {
     await server.close();
   }
