@@ -2,8 +2,8 @@ import type { CommitResult, RunCommit } from "../store/records.js";
 import type { Store } from "../store/store.js";
 
 /**
- * Group commit: every run's commit made in the same turn of the event loop goes to the store as one
- * batch (one transaction on SQLite), each commit still checked on its own.
+ * Batches the commits runs make together into one `store.commit` call, each commit still checked on
+ * its own.
  */
 export class CommitQueue {
   private pending: { commit: RunCommit; resolve(r: CommitResult): void; reject(e: unknown): void }[] = [];
@@ -19,7 +19,9 @@ export class CommitQueue {
       this.pending.push({ commit, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        // A microtask, not a macrotask: stores batch across turns themselves (SQLite group-commits
+        // every write of a turn), so waiting a turn here would only add latency.
+        queueMicrotask(() => void this.flush());
       }
     });
   }

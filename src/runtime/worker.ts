@@ -111,7 +111,14 @@ export class Worker {
     const untilBlocked = options.untilBlocked ?? false;
     for (;;) {
       while (this.running && (this.claiming || this.again || this.busyRuns(untilBlocked))) {
-        await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+        // Woken by the worker, and re-checked every few ms in case a change slipped between check and wait.
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 5);
+          this.idleWaiters.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
       }
       if (!untilBlocked || !this.running) return;
       // A step that finishes at once (no real I/O) unblocks its run within a turn: let it.
