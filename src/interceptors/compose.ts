@@ -38,9 +38,11 @@ export function composeInterceptors(
           return undefined;
         }
       };
-      const skip = ic.beforeStep ? await isolated(() => ic.beforeStep!(ctx, input)) : undefined;
+      // Each interceptor gets its own scratch `state`, shared by its before and after only.
+      const own: InterceptorContext = { ...ctx, state: {} };
+      const skip = ic.beforeStep ? await isolated(() => ic.beforeStep!(own, input)) : undefined;
       const inner = skip ?? (await layer(i + 1));
-      const replaced = ic.afterStep ? await isolated(() => ic.afterStep!(ctx, inner)) : undefined;
+      const replaced = ic.afterStep ? await isolated(() => ic.afterStep!(own, inner)) : undefined;
       return replaced ?? inner;
     };
     const result = await layer(0);

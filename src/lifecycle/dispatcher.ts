@@ -34,6 +34,10 @@ export interface DispatcherDeps {
   report: HookErrorReporter;
   /** Wakes the worker after a handler workflow's run was created. */
   onRunCreated: () => void;
+  /** Lease taken on deliveries claimed for recovery (default 30 s). */
+  leaseMs?: number;
+  /** A handler still running after this is reported as failed and the next one runs (default 30 s). */
+  handlerTimeoutMs?: number;
 }
 
 /**
@@ -44,6 +48,8 @@ export interface DispatcherDeps {
  */
 export class LifecycleDispatcher {
   private readonly chains = new Map<string, Promise<void>>();
+  /** Outbox rows being delivered by this process: never claimed twice by it. */
+  private readonly inFlight = new Set<string>();
   private acks: string[] = [];
   private ackScheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -72,7 +78,8 @@ export class LifecycleDispatcher {
   }
 
   /** The live path: the commit that wrote outbox row `rowId` with these deliveries is durable. */
-  dispatch(runId: string, rowId: string, deliveries: PreparedDelivery[]): void {
+  dispatch(runId: string, rowId: string, deliveries: PreparedDelivery[]): Promise<void> {
+    this.inFlight.add(rowId);
     const prev = this.chains.get(runId) ?? Promise.resolve();
     const next = prev.then(async () => {
       for (const d of deliveries) await this.deliver(d);
@@ -80,8 +87,10 @@ export class LifecycleDispatcher {
     });
     this.chains.set(runId, next);
     void next.finally(() => {
+      this.inFlight.delete(rowId);
       if (this.chains.get(runId) === next) this.chains.delete(runId);
     });
+    return next;
   }
 
   /** Claims deliveries whose lease ended (a crash between commit and dispatch) and runs them. */
@@ -90,20 +99,21 @@ export class LifecycleDispatcher {
     this.recovering = true;
     try {
       for (;;) {
-        const entries = await this.deps.store.claimOutbox({
-          owner: this.deps.owner,
-          now: this.deps.clock.now(),
-          leaseMs: 60_000,
-          limit: 100,
-          workflows: [...this.deps.workflows.keys()],
-        });
+        const entries = (
+          await this.deps.store.claimOutbox({
+            owner: this.deps.owner,
+            now: this.deps.clock.now(),
+            leaseMs: this.deps.leaseMs ?? 30_000,
+            limit: 100,
+            workflows: [...this.deps.workflows.keys()],
+          })
+        ).filter((e) => !this.inFlight.has(e.id));
         if (entries.length === 0) break;
-        const byRun = new Map<string, OutboxEntry[]>();
-        for (const e of entries) byRun.set(e.runId, [...(byRun.get(e.runId) ?? []), e]);
-        for (const [runId, list] of byRun) {
-          for (const entry of list) this.dispatch(runId, entry.id, await this.prepare(runId, entry));
-        }
-        await Promise.allSettled([...this.chains.values()]);
+        // Wait only for what this pass dispatched: a hung handler elsewhere must not stop recovery.
+        const mine: Promise<void>[] = [];
+        for (const entry of entries)
+          mine.push(this.dispatch(entry.runId, entry.id, await this.prepare(entry.runId, entry)));
+        await Promise.race([Promise.allSettled(mine), delay(this.deps.handlerTimeoutMs ?? 30_000)]);
       }
     } catch (err) {
       this.deps.logger.warn("could not recover lifecycle deliveries; will retry", {
@@ -186,7 +196,12 @@ export class LifecycleDispatcher {
     for (const handler of handlers) {
       try {
         if (isWorkflow(handler)) await this.startHandlerRun(handler, d);
-        else await handler(d.event);
+        else
+          await withTimeout(
+            Promise.resolve().then(() => handler(d.event)),
+            this.deps.handlerTimeoutMs ?? 30_000,
+            d.handler,
+          );
       } catch (err) {
         try {
           this.deps.report(err, { kind: "lifecycle", name: d.handler, runId: d.event.runId });
@@ -235,6 +250,29 @@ export class LifecycleDispatcher {
         error: serializeError(err),
       });
     }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/** Stops waiting for a handler after `ms` (it keeps running; the next handler does not wait for it). */
+async function withTimeout(p: Promise<unknown>, ms: number, name: string): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`lifecycle handler ${name} did not finish within ${ms} ms`)),
+          ms,
+        );
+        timer.unref();
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -15,7 +15,12 @@ export interface StepInfo {
   idempotencyKey: string;
 }
 
-const storage = new AsyncLocalStorage<Scope>();
+// One storage per process, not per copy of latch: a workflow file that imports another install of
+// latch (or the sources under a built CLI) must still find the run the engine is executing.
+const KEY = Symbol.for("latch.scope");
+const shared = globalThis as Record<symbol, AsyncLocalStorage<Scope> | undefined>;
+shared[KEY] ??= new AsyncLocalStorage<Scope>();
+const storage: AsyncLocalStorage<Scope> = shared[KEY];
 
 export function runInScope<T>(scope: Scope, fn: () => T): T {
   return storage.run(scope, fn);

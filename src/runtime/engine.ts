@@ -6,6 +6,7 @@ import type { StepInterceptor } from "../interceptors/types.js";
 import { LifecycleDispatcher, listOf } from "../lifecycle/dispatcher.js";
 import type { HookErrorReporter, LifecycleHooks } from "../lifecycle/types.js";
 import type { LatchPlugin } from "../plugins/types.js";
+import { type Duration, parseDuration } from "../replay/duration.js";
 import type { HookState } from "../replay/hook-state.js";
 import { openStore, type StoreSpec } from "../stores/open.js";
 import type { Workflow } from "../workflow/define-workflow.js";
@@ -28,6 +29,8 @@ export interface LatchOptions {
   plugins?: LatchPlugin[];
   /** Where failing lifecycle handlers and interceptors are reported. Default: logged. */
   onHookError?: HookErrorReporter;
+  /** A lifecycle handler still running after this is reported as failed; the next one runs. Default "30s". */
+  hookTimeout?: Duration;
   /** @internal used by latch/testing to observe hook registrations. */
   onHookRegistered?: (hook: HookState) => void;
 }
@@ -93,6 +96,9 @@ export class Latch extends Client {
       workflows: byName,
       report,
       onRunCreated: () => this.signals.ready(undefined),
+      leaseMs: options.worker ? options.worker.leaseMs : undefined,
+      handlerTimeoutMs:
+        options.hookTimeout === undefined ? undefined : parseDuration(options.hookTimeout, "hookTimeout"),
     });
     this.worker =
       options.worker === false

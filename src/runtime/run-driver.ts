@@ -28,6 +28,8 @@ export interface DriverDeps {
   onBlocked?: () => void;
   /** The workflow being driven (its lifecycle hooks). */
   workflow: Workflow;
+  /** The worker's lease: also how long it holds the lifecycle deliveries it commits. */
+  leaseMs: number;
   /** Whether the workflow declares any lifecycle hook (else only steps with hooks cost anything). */
   hasLifecycleHooks: boolean;
   /** Interceptors around each step attempt. */
@@ -424,6 +426,7 @@ export class RunDriver {
             },
           ]
         : [],
+      outboxLeaseMs: this.deps.leaseMs,
       runId: this.runId,
       owner: this.deps.owner,
       expectedSeq: this.exec.seq,

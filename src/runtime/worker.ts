@@ -26,6 +26,8 @@ export interface WorkerOptions {
   warmCacheSize?: number;
   /** Runs claimed per query. Default 256. */
   claimBatch?: number;
+  /** How often unconfirmed lifecycle deliveries (a crash between commit and dispatch) are looked for. Default 5 s. */
+  lifecycleRecoveryMs?: number;
 }
 
 export interface WorkerDeps {
@@ -53,6 +55,7 @@ export class Worker {
   private readonly concurrency: number;
   private readonly leaseMs: number;
   private readonly claimBatch: number;
+  private readonly recoveryMs: number;
   private claiming = false;
   private again = false;
   private running = false;
@@ -70,6 +73,7 @@ export class Worker {
     this.concurrency = options.concurrency ?? 1000;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.claimBatch = options.claimBatch ?? 256;
+    this.recoveryMs = options.lifecycleRecoveryMs ?? 5_000;
     this.warm = new WarmCache(options.warmCacheSize ?? 10_000);
     this.commits = new CommitQueue(deps.store);
   }
@@ -83,7 +87,7 @@ export class Worker {
     // A ref'd timer keeps the process alive while the worker runs; close() ends it.
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.schedule();
-    this.deps.dispatcher.start();
+    this.deps.dispatcher.start(this.recoveryMs);
   }
 
   async stop(): Promise<void> {
@@ -278,6 +282,7 @@ export class Worker {
         onHookRegistered: this.deps.onHookRegistered,
         onBlocked: () => this.notifyIdle(true),
         workflow,
+        leaseMs: this.leaseMs,
         hasLifecycleHooks: workflow.hooks !== undefined && Object.keys(workflow.hooks).length > 0,
         intercept: this.deps.intercept,
         dispatch: (deliveries) => this.deps.dispatcher.dispatch(run.id, deliveries[0]!.id, deliveries),

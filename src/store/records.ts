@@ -128,6 +128,8 @@ export interface RunCommit {
   consumeInbox?: number[];
   /** Lifecycle-hook deliveries caused by this commit; leased to `owner`, which dispatches them at once. */
   outbox?: NewOutboxEntry[];
+  /** How long `owner` holds those deliveries before another process may deliver them (default 30 s). */
+  outboxLeaseMs?: number;
   status?: RunStatus;
   output?: string;
   error?: SerializedError;

@@ -102,7 +102,10 @@ export interface HookDefinition<S extends StandardSchemaV1> {
   create(options?: Omit<HookOptions<InferOutput<S>>, "name" | "schema">): Hook<InferOutput<S>>;
 }
 
-const definitions = new Map<string, StandardSchemaV1>();
+// Shared by every copy of latch in the process, like the run scope.
+const sharedDefinitions = globalThis as Record<symbol, Map<string, StandardSchemaV1> | undefined>;
+sharedDefinitions[Symbol.for("latch.hook-definitions")] ??= new Map();
+const definitions: Map<string, StandardSchemaV1> = sharedDefinitions[Symbol.for("latch.hook-definitions")]!;
 
 /** The Standard Schema of a hook defined in this process, for validation with its own code. */
 export function definedHookSchema(name: string | undefined): StandardSchemaV1 | undefined {

@@ -465,8 +465,8 @@ export class SqliteStore implements Store {
         `INSERT INTO outbox (id, run_id, workflow, handler, event, created_at, owner, lease_until, attempts)
          SELECT ?, ?, workflow, ?, ?, ?, ?, ?, 1 FROM runs WHERE id = ?`,
       );
-      for (const o of c.outbox)
-        ins.run(o.id, c.runId, o.handler, o.event, c.now, c.owner, c.now + OUTBOX_LEASE_MS, c.runId);
+      const until = c.now + (c.outboxLeaseMs ?? OUTBOX_LEASE_MS);
+      for (const o of c.outbox) ins.run(o.id, c.runId, o.handler, o.event, c.now, c.owner, until, c.runId);
     }
     if (c.consumeInbox?.length) {
       const s = this.stmt("UPDATE inbox SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL");
