@@ -155,7 +155,7 @@ export class SqliteStore implements Store {
     if (this.path !== ":memory:") db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${this.options.durability === "full" ? "FULL" : "NORMAL"}`);
     db.pragma("temp_store = MEMORY");
-    db.pragma("cache_size = -32000");
+    db.pragma("cache_size = -8000");
     if (version < SQLITE_MIGRATIONS.length) {
       db.transaction(() => {
         for (let v = version; v < SQLITE_MIGRATIONS.length; v++) db.exec(SQLITE_MIGRATIONS[v]!);
