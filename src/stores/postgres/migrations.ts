@@ -239,6 +239,7 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
   DECLARE
     v_commit jsonb;
     v_token text;
+    v_run_id text;
     v_results json[] := '{}';
   BEGIN
     -- One global lock order (tokens, then runs by id) for every function here: no deadlocks
@@ -247,8 +248,11 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
                      jsonb_array_elements(c->'registerHooks') h ORDER BY 1 LOOP
       PERFORM ${s}.lock_token(v_token);
     END LOOP;
-    PERFORM 1 FROM ${s}.runs WHERE id = ANY(ARRAY(SELECT c->>'runId' FROM jsonb_array_elements(batch) c))
-      ORDER BY id FOR UPDATE;
+    -- One primary-key lookup per run: a set query here kept a sequential-scan plan made while the
+    -- table was empty.
+    FOR v_run_id IN SELECT DISTINCT c->>'runId' FROM jsonb_array_elements(batch) c ORDER BY 1 LOOP
+      PERFORM 1 FROM ${s}.runs WHERE id = v_run_id FOR UPDATE;
+    END LOOP;
     FOR v_commit IN SELECT * FROM jsonb_array_elements(batch) LOOP
       v_results := v_results || ${s}.commit_one(v_commit);
     END LOOP;

@@ -3,7 +3,7 @@ import { parserFor } from "./connection.js";
 
 /**
  * The cross-process doorbell: one dedicated connection (outside the pool, which would recycle it)
- * that LISTENs on the schema's channel. Notifications arriving together are delivered as one call.
+ * that LISTENs on the schema's channel. Bursts of notifications are rung as a few calls (see ring).
  * When the connection drops it reconnects with back-off; each time LISTEN becomes active it rings
  * once, because anything sent before (or while it was away) was missed.
  */
@@ -11,6 +11,10 @@ export class WakeListener {
   private readonly listeners = new Set<() => void>();
   private client: pg.Client | undefined;
   private pending = false;
+  private trailing = false;
+  private quietUntil = 0;
+  private trailingTimer: NodeJS.Timeout | undefined;
+  private readonly burstMs = 2;
   private retryMs = 100;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = true;
@@ -41,6 +45,8 @@ export class WakeListener {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.trailingTimer) clearTimeout(this.trailingTimer);
+    this.trailingTimer = undefined;
     this.retryTimer = undefined;
     const client = this.client;
     this.client = undefined;
@@ -97,12 +103,35 @@ export class WakeListener {
     this.retryTimer.unref();
   }
 
+  /**
+   * Rings at once when quiet (an idle worker's resume latency is one notification), then at most
+   * once per `burstMs` while notifications keep coming, with a last ring after the burst so none
+   * is lost. Each ring costs every worker a claim and a look at its held runs: during a burst of
+   * starts or payloads, ringing per notification would multiply queries, not throughput.
+   */
   private ring(): void {
-    if (this.pending) return;
+    if (this.quietUntil > Date.now() || this.pending) {
+      this.trailing = true;
+      return;
+    }
     this.pending = true;
     setImmediate(() => {
       this.pending = false;
+      this.quietUntil = Date.now() + this.burstMs;
       for (const l of this.listeners) l();
+      this.armTrailing();
     });
+  }
+
+  private armTrailing(): void {
+    if (this.trailingTimer) return;
+    this.trailingTimer = setTimeout(() => {
+      this.trailingTimer = undefined;
+      if (!this.trailing) return;
+      this.trailing = false;
+      this.quietUntil = 0;
+      this.ring();
+    }, this.burstMs);
+    this.trailingTimer.unref();
   }
 }
