@@ -23,7 +23,8 @@ afterAll(async () => {
 const latchCli = (...args: string[]) => cli(["--db", db.url, ...args]);
 const good = { approved: true, reviewer: "ann", level: "high" };
 
-describe.concurrent("commands against a real database", () => {
+// Subprocesses on a busy 2-core machine take seconds each: give them room.
+describe.concurrent("commands against a real database", { timeout: 120_000 }, () => {
   it("runs a workflow and waits for its result (--json)", async () => {
     const r = await latchCli("run", "cli_echo", "--input", '{"a":1}', "--wait", "--json");
     expect(r.stderr).toBe("");
@@ -50,18 +51,19 @@ describe.concurrent("commands against a real database", () => {
     const runId = JSON.parse(started.stdout).id as string;
     const token = await pendingToken(latch, runId);
 
-    const list = await latchCli("hooks", "list", "--status", "pending", "--run", runId, "--json");
+    // Independent reads in parallel: each is its own process.
+    const [list, table, info, invalid] = await Promise.all([
+      latchCli("hooks", "list", "--status", "pending", "--run", runId, "--json"),
+      latchCli("hooks", "list", "--status", "pending"),
+      latchCli("hooks", "info", token),
+      latchCli("hooks", "resume", token, "--payload", '{"approved":"yes","level":"mid"}'),
+    ]);
     expect(JSON.parse(list.stdout).items.map((h: { token: string }) => h.token)).toEqual([token]);
-    const table = await latchCli("hooks", "list", "--status", "pending");
     expect(table.stdout).toMatch(/^TOKEN\s+NAME\s+STATUS\s+RUN/);
     expect(table.stdout).toContain(token);
-
-    const info = await latchCli("hooks", "info", token);
     expect(info.stdout).toMatch(/level\s+one of "low" \| "high"\s+yes/);
     expect(info.stdout).toMatch(/comments\s+string\s+no/);
     expect(info.stdout).toContain(`latch hooks resume ${token}`);
-
-    const invalid = await latchCli("hooks", "resume", token, "--payload", '{"approved":"yes","level":"mid"}');
     expect(invalid.code).toBe(5);
     expect(invalid.stderr).toMatch(/- approved: must be boolean/);
     expect(invalid.stderr).toMatch(/- reviewer: is required/);
@@ -74,19 +76,20 @@ describe.concurrent("commands against a real database", () => {
     const done = await latch.waitForRun(runId);
     expect(done.output).toEqual({ orderId: "o-1", ...good });
 
-    const again = await latchCli("hooks", "resume", token, "--payload", JSON.stringify(good));
+    const [again, show, logs, runs] = await Promise.all([
+      latchCli("hooks", "resume", token, "--payload", JSON.stringify(good)),
+      latchCli("runs", "show", runId),
+      latchCli("runs", "logs", runId, "--type", "hook", "--json"),
+      latchCli("runs", "list", "--workflow", "cli_review_flow", "--status", "succeeded"),
+    ]);
     expect(again.code).toBe(4);
     expect(again.stderr).toMatch(/disposed/);
-
-    const show = await latchCli("runs", "show", runId);
     expect(show.stdout).toMatch(/status\s+succeeded/);
-    const logs = await latchCli("runs", "logs", runId, "--type", "hook", "--json");
-    const types = JSON.parse(logs.stdout).map((e: { type: string }) => e.type);
-    expect(types).toEqual(expect.arrayContaining(["hook.created", "hook.received", "hook.disposed"]));
-    expect(JSON.parse(logs.stdout).find((e: { type: string }) => e.type === "hook.received").payload).toEqual(
-      good,
+    const events = JSON.parse(logs.stdout) as { type: string; payload?: unknown }[];
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(["hook.created", "hook.received", "hook.disposed"]),
     );
-    const runs = await latchCli("runs", "list", "--workflow", "cli_review_flow", "--status", "succeeded");
+    expect(events.find((e) => e.type === "hook.received")?.payload).toEqual(good);
     expect(runs.stdout).toContain(runId);
   });
 
@@ -148,6 +151,7 @@ describe.concurrent("commands against a real database", () => {
       [["hooks", "resume", "some-token"], /--payload: is missing.*needs a terminal/],
       [["hooks", "info", "x".repeat(300)], /token: is 300 characters long/],
       [["worker", "/nonexistent/flows.ts"], /does not exist/],
+      [["worker", "test/cli/helpers.ts"], /exports no workflow.*defineWorkflow/],
       [["serve"], /--api-key: is missing/],
     ];
     const results = await Promise.all(cases.map(([args]) => latchCli(...args)));

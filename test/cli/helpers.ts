@@ -50,9 +50,9 @@ export function cliProcess(args: string[], env: Record<string, string> = {}) {
     exited,
     output: () => out,
     errors: () => err,
-    /** Resolves with the first match of `pattern` in stdout (10 s at most). */
+    /** Resolves with the first match of `pattern` in stdout (30 s at most). */
     async waitFor(pattern: RegExp): Promise<RegExpMatchArray> {
-      for (let i = 0; i < 400; i++) {
+      for (let i = 0; i < 1200; i++) {
         const m = out.match(pattern);
         if (m) return m;
         await new Promise((r) => setTimeout(r, 25));
@@ -94,7 +94,7 @@ export function tempDb(): { url: string; dir: string; remove(): void } {
 
 /** Waits (in the test's own engine) until the run has a pending hook, and returns its token. */
 export async function pendingToken(latch: Latch, runId: string): Promise<string> {
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 1200; i++) {
     const [hook] = (await latch.hooks.list({ status: "pending", runId })).items;
     if (hook) return hook.token;
     await new Promise((r) => setTimeout(r, 25));

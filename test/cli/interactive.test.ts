@@ -18,7 +18,7 @@ const DOWN = "\x1b[B";
 const RIGHT = "\x1b[C";
 const BACKSPACE = "\x7f";
 
-describe("interactive terminal (pseudo-terminal)", () => {
+describe("interactive terminal (pseudo-terminal)", { timeout: 120_000 }, () => {
   it("picks the pending hook and asks field by field, re-asking invalid answers", async () => {
     const run = await latch.start(reviewFlow, "o-pty");
     const token = await pendingToken(latch, run.id);

@@ -4,7 +4,7 @@ import { cli, cliProcess, FIXTURES, tempDb } from "./helpers.js";
 const db = tempDb();
 afterAll(() => db.remove());
 
-describe("long-running commands", () => {
+describe("long-running commands", { timeout: 120_000 }, () => {
   it("dev: serves the API with a printed key, shows each pending hook with commands that work, stops on Ctrl-C", async () => {
     const dev = cliProcess([
       "dev",

@@ -1,7 +1,7 @@
 """Drives an interactive command through a pseudo-terminal, expect-style.
 
 usage: python3 pty-driver.py '<steps json>' cmd [args...]
-steps: [{"expect": "<regex>", "send": "<keys>"}...]; each waits (10 s at most) until the output
+steps: [{"expect": "<regex>", "send": "<keys>"}...]; each waits (20 s at most) until the output
 since the previous step matches, then types the keys. Prints {"exitCode", "output", "failed"} as
 JSON; "output" has ANSI escapes removed. A command still running at the end is killed.
 """
@@ -38,7 +38,7 @@ def main():
 
     seen, failed = 0, None
     for step in steps:
-        deadline = time.time() + 10
+        deadline = time.time() + 20
         pattern = re.compile(step["expect"])
         while True:
             m = pattern.search(text(), seen)

@@ -253,6 +253,24 @@ describe("hooks", () => {
   });
 });
 
+describe("OpenAPI document", () => {
+  it("describes only routes that exist", async () => {
+    const doc = await json(await h.app.request("/openapi.json"));
+    const methods = ["get", "post", "put", "patch", "delete"];
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
+      for (const method of Object.keys(item).filter((m) => methods.includes(m))) {
+        const url = path.replace("{id}", "run_unknown").replace("{token}", "tok_unknown");
+        const res = await h.app.request(url, { method: method.toUpperCase(), headers: auth });
+        const body = res.headers.get("content-type")?.includes("json") ? await json(res) : {};
+        expect({ route: `${method} ${path}`, code: body.code }).not.toEqual({
+          route: `${method} ${path}`,
+          code: "NOT_FOUND",
+        });
+      }
+    }
+  });
+});
+
 describe("metrics", () => {
   it("exposes runs by status, pending hooks and the resume latency histogram", async () => {
     const { token } = await h.startAndWait("srv_approval_flow", "o-m");
