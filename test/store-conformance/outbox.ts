@@ -60,6 +60,20 @@ export function outbox(h: StoreHarness): void {
       expect(await claimOutbox("w4", T0 + 2e9)).toEqual([]);
     });
 
+    it("holds deliveries for the commit's outboxLeaseMs when it gives one", async () => {
+      const seq = await x.started("run_a");
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: seq,
+          outbox: [{ id: "dlv_1", handler: "onStart", event: "{}" }],
+          outboxLeaseMs: 1000,
+        }),
+      );
+      expect(await claimOutbox("w2", T0 + 1000)).toEqual([]);
+      expect((await claimOutbox("w2", T0 + 1001)).map((e) => e.id)).toEqual(["dlv_1"]);
+    });
+
     it("claims in batches, oldest first, only of the given workflows", async () => {
       for (const [i, wf] of [WF, WF, "other", WF].entries()) {
         await x.createRun(`run_${i}`, { workflow: wf });

@@ -11,7 +11,7 @@
  * and a client paused or killed half-way never holds a lock (the server finishes or rolls back the
  * statement on its own). See README.md for the lock order they follow.
  */
-/** How long the committing worker has to confirm a lifecycle delivery before others retry it. */
+/** How long the committing worker has to confirm a lifecycle delivery before others retry it, by default. */
 const OUTBOX_LEASE_MS = 30_000;
 
 export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
@@ -203,7 +203,7 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
       -- Leased to the committing worker, which delivers at once; others retry after the lease.
       INSERT INTO ${s}.outbox (id, run_id, workflow, handler, event, created_at, owner, lease_until, attempts)
       SELECT o->>'id', v_run_id, v_run.workflow, o->>'handler', o->>'event', v_now, c->>'owner',
-             v_now + ${OUTBOX_LEASE_MS}, 1
+             v_now + coalesce((c->>'outboxLeaseMs')::bigint, ${OUTBOX_LEASE_MS}), 1
         FROM jsonb_array_elements(c->'outbox') o;
     END IF;
     IF jsonb_array_length(c->'consumeInbox') > 0 THEN

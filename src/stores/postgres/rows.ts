@@ -36,6 +36,7 @@ export function toCommitJson(c: RunCommit): unknown {
     closeAllHooks: c.closeAllHooks === true,
     consumeInbox: c.consumeInbox ?? [],
     outbox: (c.outbox ?? []).map((o) => ({ id: o.id, handler: o.handler, event: o.event })),
+    outboxLeaseMs: c.outboxLeaseMs ?? null,
     status: c.status ?? null,
     output: c.output ?? null,
     error: c.error ? JSON.stringify(c.error) : null,
