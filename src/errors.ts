@@ -279,6 +279,15 @@ export class StoreUnavailableError extends StoreError {
   static override readonly code: string = "STORE_UNAVAILABLE";
 }
 
+/**
+ * The database could not be reached for this call (connection lost, server restarting). Unlike a
+ * misconfiguration, trying again later is the fix: `retryable` is true; HTTP answers 503.
+ */
+export class StoreConnectionError extends StoreUnavailableError {
+  static override readonly code: string = "STORE_CONNECTION";
+  readonly retryable = true;
+}
+
 /** The file exists but is not a Latch database, or has a newer schema than this version knows. */
 export class NotALatchDatabaseError extends StoreError {
   static override readonly code: string = "NOT_A_LATCH_DATABASE";
@@ -313,6 +322,7 @@ for (const c of [
   RunTimedOutError,
   StoreError,
   StoreUnavailableError,
+  StoreConnectionError,
   NotALatchDatabaseError,
   ClosedError,
 ]) {

@@ -23,6 +23,7 @@ export {
   RunTimedOutError,
   SerializationError,
   StepTimeoutError,
+  StoreConnectionError,
   StoreError,
   StoreUnavailableError,
   UnknownWorkflowError,

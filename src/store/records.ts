@@ -124,7 +124,7 @@ export interface RunCommit {
   closeHooks?: { hookId: string; status: "expired" | "disposed" }[];
   /** Close every hook of the run still pending (the run ended). */
   closeAllHooks?: boolean;
-  /** Inbox rows delivered by this commit's hook.received events. */
+  /** Inbox rows delivered by this commit's hook.received events (rows of this run only). */
   consumeInbox?: number[];
   /** Lifecycle-hook deliveries caused by this commit; leased to `owner`, which dispatches them at once. */
   outbox?: NewOutboxEntry[];

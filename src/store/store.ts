@@ -35,7 +35,8 @@ export interface Store {
   readEvents(runId: string, filter?: EventFilter): Promise<EventRecord[]>;
 
   /**
-   * Leases up to `limit` runs that are due (wakeAt ≤ now) and not held by a live lease. A crashed worker's runs become claimable when its
+   * Leases up to `limit` runs that are due (wakeAt ≤ now) and not held by a live lease, in no
+   * particular order. A crashed worker's runs become claimable when its
    * lease ends.
    */
   claimRuns(opts: {
@@ -82,13 +83,15 @@ export interface Store {
   resumeHook(req: ResumeRequest): Promise<ResumeOutcome>;
   /**
    * Cancels a run no worker holds at once (events, hooks disposed, one "expand:cancelled" outbox
-   * entry for its lifecycle hooks), or flags a held one for its worker.
+   * entry for its lifecycle hooks), or flags a held one for its worker. The run returned is the
+   * row after the change.
    */
   cancelRun(runId: string, now: number): Promise<CancelOutcome>;
 
   /**
    * Calls `listener` when another process may have changed something a worker cares about (a new
-   * run, a payload, a cancel). Returns an unsubscribe function.
+   * run, a payload, a cancel). It may also ring for this process's own changes and once on start:
+   * a ring means "look again", never more. Returns an unsubscribe function.
    */
   watch(listener: () => void): () => void;
   close(): Promise<void>;

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { ClosedError, InvalidArgumentError, LatchError, StoreUnavailableError } from "../../errors.js";
+import { ClosedError, InvalidArgumentError, LatchError, StoreUnavailableError, StoreConnectionError } from "../../errors.js";
 
 /**
  * Connection settings of a PostgresStore. The defaults suit a worker process next to a few others
@@ -157,7 +157,7 @@ export function mapPostgresError(err: unknown, target: PostgresTarget, operation
       message,
     );
   if (lost) {
-    return new StoreUnavailableError(
+    return new StoreConnectionError(
       `store: ${operation} could not reach PostgreSQL at ${target.label} (${code || message}). ` +
         "Check that the server is running and that host and port in the postgres:// URL are right. " +
         "The call is safe to retry once the server answers (resumeHook: pass the same idempotencyKey, " +

@@ -469,8 +469,10 @@ export class SqliteStore implements Store {
       for (const o of c.outbox) ins.run(o.id, c.runId, o.handler, o.event, c.now, c.owner, until, c.runId);
     }
     if (c.consumeInbox?.length) {
-      const s = this.stmt("UPDATE inbox SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL");
-      for (const id of c.consumeInbox) pendingInbox -= s.run(c.now, id).changes;
+      const s = this.stmt(
+        "UPDATE inbox SET consumed_at = ? WHERE id = ? AND run_id = ? AND consumed_at IS NULL",
+      );
+      for (const id of c.consumeInbox) pendingInbox -= s.run(c.now, id, c.runId).changes;
     }
 
     const terminal = c.status !== undefined && isTerminal(c.status);
@@ -666,7 +668,10 @@ export class SqliteStore implements Store {
           now,
           runId,
         );
-        return { status: "requested", run: { ...toRun(row), cancelRequested: true } };
+        return {
+          status: "requested",
+          run: { ...toRun(row), cancelRequested: true, wakeAt: now, updatedAt: now },
+        };
       }
       let seq: number = row.seq;
       const hooks = this.stmt("SELECT id, token FROM hooks WHERE run_id = ? AND status = 'pending'").all(
