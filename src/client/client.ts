@@ -145,9 +145,14 @@ export class Client {
 
   /** Refuses names no worker knows. Overridden by the engine, which knows its own workflows. */
   protected async checkWorkflow(name: string): Promise<void> {
+    // Known names are cached: a name seen once stays valid; an unknown one is looked up afresh.
+    if (this.knownWorkflows?.has(name)) return;
     const known = await this.store.listWorkflows();
+    this.knownWorkflows = new Set(known);
     if (known.length > 0 && !known.includes(name)) throw new UnknownWorkflowError(name, known);
   }
+
+  private knownWorkflows: Set<string> | undefined;
 
   /** A handle on an existing run. */
   handle<R = unknown>(runId: string): RunHandle<R> {

@@ -57,6 +57,7 @@ export class Worker {
   private readonly claimBatch: number;
   private readonly recoveryMs: number;
   private claiming = false;
+  private lastRecoverAt = 0;
   private again = false;
   private running = false;
   private cancelTimer: (() => void) | undefined;
@@ -155,8 +156,13 @@ export class Worker {
 
   private onForeignChange(): void {
     this.schedule();
-    // Another process may have cancelled a run directly: its lifecycle deliveries are ours to make.
-    void this.deps.dispatcher.recover();
+    // Another process may have cancelled a run directly: its lifecycle deliveries are ours to make
+    // (looked for at most once a second, not on every doorbell).
+    const now = Date.now();
+    if (now - this.lastRecoverAt > 1000) {
+      this.lastRecoverAt = now;
+      void this.deps.dispatcher.recover();
+    }
     if (this.drivers.size === 0) return;
     void this.deps.store.ownedRunsWithWork(this.deps.owner).then(
       (ids) => {
