@@ -271,6 +271,31 @@ export class SqliteStore implements Store {
     );
   }
 
+  /** One keyset page, newest first, of `table` rows matching `where`. */
+  private page<T>(
+    table: "runs" | "hooks",
+    where: string[],
+    args: unknown[],
+    filter: { cursor?: string; limit?: number },
+    map: (row: Row) => T,
+    key: (item: T) => [number, string],
+  ): Page<T> {
+    const cursor = decodeCursor(filter.cursor);
+    if (cursor) {
+      where.push("(created_at < ? OR (created_at = ? AND id < ?))");
+      args.push(cursor.at, cursor.at, cursor.id);
+    }
+    const limit = pageSize(filter.limit);
+    const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    const rows = this.stmt(`SELECT * FROM ${table} ${clause} ORDER BY created_at DESC, id DESC LIMIT ?`).all(
+      ...args,
+      limit + 1,
+    ) as Row[];
+    const items = rows.slice(0, limit).map(map);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(...key(last)) : undefined };
+  }
+
   /** Appends events after `afterSeq` in as few statements as possible; returns the new last seq. */
   private insertEvents(runId: string, afterSeq: number, events: readonly LatchEvent[], now: number): number {
     let seq = afterSeq;
@@ -303,23 +328,7 @@ export class SqliteStore implements Store {
       where.push("workflow = ?");
       args.push(filter.workflow);
     }
-    const cursor = decodeCursor(filter.cursor);
-    if (cursor) {
-      where.push("(created_at < ? OR (created_at = ? AND id < ?))");
-      args.push(cursor.at, cursor.at, cursor.id);
-    }
-    const limit = pageSize(filter.limit);
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id DESC LIMIT ?`,
-      )
-      .all(...args, limit + 1) as Row[];
-    const items = rows.slice(0, limit).map(toRun);
-    const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : undefined,
-    };
+    return this.page("runs", where, args, filter, toRun, (r) => [r.createdAt, r.id]);
   }
 
   async readEvents(runId: string, filter: EventFilter = {}): Promise<EventRecord[]> {
@@ -583,23 +592,7 @@ export class SqliteStore implements Store {
       where.push("name = ?");
       args.push(filter.name);
     }
-    const cursor = decodeCursor(filter.cursor);
-    if (cursor) {
-      where.push("(created_at < ? OR (created_at = ? AND id < ?))");
-      args.push(cursor.at, cursor.at, cursor.id);
-    }
-    const limit = pageSize(filter.limit);
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM hooks ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created_at DESC, id DESC LIMIT ?`,
-      )
-      .all(...args, limit + 1) as Row[];
-    const items = rows.slice(0, limit).map(toHook);
-    const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.hookId) : undefined,
-    };
+    return this.page("hooks", where, args, filter, toHook, (h) => [h.createdAt, h.hookId]);
   }
 
   async resumeHook(req: ResumeRequest): Promise<ResumeOutcome> {
