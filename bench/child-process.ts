@@ -44,6 +44,8 @@ export class BenchChild {
       for (const handler of [...this.handlers]) handler(m as ChildMessage);
     });
     this.ready = this.next("ready");
+    // Children that never send "ready" (clients) must not leave an unhandled rejection behind.
+    this.ready.catch(() => {});
   }
 
   get pid(): number {
