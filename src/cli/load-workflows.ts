@@ -21,29 +21,32 @@ export async function loadWorkflows(file: string): Promise<Workflow[]> {
     );
   const url = pathToFileURL(path).href;
   let mod: Record<string, unknown>;
+  // Running from source (npm run dev) a TypeScript loader is already in place; the built CLI
+  // registers tsx's for this process: one shared module graph, so the workflow code and the engine
+  // use the same copy of latch (a scoped tsImport would load a second copy).
+  const imported: string[] = [];
+  if (TS.has(extname(path)) && !import.meta.url.endsWith(".ts")) {
+    const { register } = await import("tsx/esm/api");
+    register({ onImport: (u) => imported.push(u) });
+    // A .ts file in a package without "type": "module" is loaded as CommonJS: tsx's require hook too.
+    (await import("tsx/cjs/api")).register();
+  }
   try {
     mod = await import(url);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (!(TS.has(extname(path)) && code === "ERR_UNKNOWN_FILE_EXTENSION")) throw loadFailed(path, err);
-    // Plain node cannot load TypeScript: register tsx's loader for this process (one shared module
-    // graph, so the workflow code and the engine use the same copy of latch), then import again.
-    const { register } = await import("tsx/esm/api");
-    const imported: string[] = [];
-    register({ onImport: (u) => imported.push(u) });
-    try {
-      mod = await import(`${url}?latch-load`);
-    } catch (again) {
-      throw loadFailed(path, again);
-    }
-    warnOnOtherCopy(imported);
+    throw loadFailed(path, err);
   }
+  warnOnOtherCopy(imported);
   const found = new Map<string, Workflow>();
   const consider = (v: unknown) => {
     if (isWorkflow(v)) found.set(v.name, v);
     else if (Array.isArray(v)) for (const w of v.filter(isWorkflow)) found.set(w.name, w);
   };
   for (const value of Object.values(mod)) consider(value);
+  // A CommonJS module's exports arrive as the namespace's default.
+  const cjs = mod.default;
+  if (typeof cjs === "object" && cjs !== null && !isWorkflow(cjs))
+    for (const v of Object.values(cjs)) consider(v);
   if (found.size === 0) {
     throw new UsageError(
       "file",
@@ -62,9 +65,8 @@ export async function loadWorkflows(file: string): Promise<Workflow[]> {
 function warnOnOtherCopy(imported: string[]): void {
   const root = new URL("../../", import.meta.url).href;
   const own = import.meta.url.slice(root.length).split("/")[0];
-  const other = imported.find(
-    (u) => u.startsWith(root) && !u.startsWith(`${root}${own}/`) && !u.includes("/node_modules/"),
-  );
+  // This package's other build of itself: src/ under a dist/ CLI (the reverse cannot register tsx).
+  const other = imported.find((u) => ["src", "dist"].some((d) => d !== own && u.startsWith(`${root}${d}/`)));
   if (other) {
     process.stderr.write(
       `warning: the workflow file loads latch from ${other.split("?")[0]}, but this CLI runs ${root}${own}/. ` +
