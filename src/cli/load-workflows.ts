@@ -23,11 +23,10 @@ export async function loadWorkflows(file: string): Promise<Workflow[]> {
   let mod: Record<string, unknown>;
   // Running from source (npm run dev) a TypeScript loader is already in place; the built CLI
   // registers tsx's for this process: one shared module graph, so the workflow code and the engine
-  // use the same copy of latch (a scoped tsImport would load a second copy).
-  const imported: string[] = [];
+  // use the same module graph (a second copy of latch would work too: the run scope is global).
   if (TS.has(extname(path)) && !import.meta.url.endsWith(".ts")) {
     const { register } = await import("tsx/esm/api");
-    register({ onImport: (u) => imported.push(u) });
+    register();
     // A .ts file in a package without "type": "module" is loaded as CommonJS: tsx's require hook too.
     (await import("tsx/cjs/api")).register();
   }
@@ -36,7 +35,6 @@ export async function loadWorkflows(file: string): Promise<Workflow[]> {
   } catch (err) {
     throw loadFailed(path, err);
   }
-  warnOnOtherCopy(imported);
   const found = new Map<string, Workflow>();
   const consider = (v: unknown) => {
     if (isWorkflow(v)) found.set(v.name, v);
@@ -55,24 +53,6 @@ export async function loadWorkflows(file: string): Promise<Workflow[]> {
     );
   }
   return [...found.values()];
-}
-
-/**
- * The engine's durable calls find their run through the copy of latch that runs the engine: a
- * workflow file importing another copy (this package's src/ while the CLI runs from dist/) would
- * fail every run with NotInWorkflowError. Say so at load time instead.
- */
-function warnOnOtherCopy(imported: string[]): void {
-  const root = new URL("../../", import.meta.url).href;
-  const own = import.meta.url.slice(root.length).split("/")[0];
-  // This package's other build of itself: src/ under a dist/ CLI (the reverse cannot register tsx).
-  const other = imported.find((u) => ["src", "dist"].some((d) => d !== own && u.startsWith(`${root}${d}/`)));
-  if (other) {
-    process.stderr.write(
-      `warning: the workflow file loads latch from ${other.split("?")[0]}, but this CLI runs ${root}${own}/. ` +
-        'Durable calls would fail with NotInWorkflowError: run the CLI from the same copy (npm run dev, or import "latch").\n',
-    );
-  }
 }
 
 function isWorkflow(v: unknown): v is Workflow {

@@ -49,6 +49,8 @@ export interface RunInfo {
   finishedAt?: number;
   /** When the run next wakes by itself (a sleep or a hook timeout), if it waits on one. */
   wakeAt?: number;
+  /** A cancel was asked for and the worker holding the run has not stopped it yet. */
+  cancelRequested: boolean;
 }
 
 export type HookInfo = HookRecord;
@@ -103,7 +105,7 @@ export class Client {
   readonly hooks = {
     list: (filter: HookFilter = {}): Promise<Page<HookInfo>> => this.store.listHooks(filter),
     /** The pending hook with this token, else the last one that had it; undefined if none ever did. */
-    get: (token: string): Promise<HookInfo | undefined> => {
+    get: async (token: string): Promise<HookInfo | undefined> => {
       checkToken(token);
       return this.store.getHook(token);
     },
@@ -334,6 +336,7 @@ export function toRunInfo(run: RunRecord): RunInfo {
     updatedAt: run.updatedAt,
     finishedAt: run.finishedAt,
     wakeAt: run.wakeAt,
+    cancelRequested: run.cancelRequested,
   };
 }
 

@@ -15,13 +15,20 @@ export interface ServeOptions extends GlobalOptions {
   publicUrl?: string;
 }
 
+/** Plugins named in latch.config.ts or package.json ("latch": { "plugins": [...] }) of the current folder. */
+async function configuredPlugins() {
+  const { loadConfiguredPlugins } = await import("../../plugins/load.js");
+  return loadConfiguredPlugins(process.cwd());
+}
+
 /** `latch dev <file>`: worker + HTTP server in one process, printing how to resume each pending hook. */
 export async function dev(file: string, opts: ServeOptions & { start?: string; input?: string }) {
   const input = opts.input === undefined ? undefined : parseJsonOption(opts.input, "--input");
   const workflows = await loadWorkflows(file);
+  const plugins = await configuredPlugins();
   const { createLatch } = await import("../../runtime/engine.js");
   const { generateApiKey, parseApiKeys } = await import("../../server/auth.js");
-  const latch = await createLatch({ workflows, store: opts.db });
+  const latch = await createLatch({ workflows, store: opts.db, plugins });
   const keys = [...(opts.apiKey ?? []), ...parseApiKeys(process.env.LATCH_API_KEYS)];
   if (keys.length === 0) keys.push(generateApiKey());
   const server = await listen(latch, opts, keys);
@@ -30,6 +37,7 @@ export async function dev(file: string, opts: ServeOptions & { start?: string; i
     `Latch dev — ${workflows.length} workflow${workflows.length === 1 ? "" : "s"}: ${workflows.map((w) => w.name).join(", ")}`,
   );
   print(`  database  ${db}`);
+  if (plugins.length) print(`  plugins   ${plugins.map((p) => p.name).join(", ")}`);
   print(`  server    ${server.url}  (API under /api, OpenAPI at /openapi.json, metrics at /metrics)`);
   print(`  API key   ${keys[0]}`);
   print(
@@ -55,10 +63,11 @@ export async function dev(file: string, opts: ServeOptions & { start?: string; i
 export async function worker(file: string, opts: GlobalOptions & { concurrency?: string }) {
   const concurrency = intOption(opts.concurrency, "--concurrency", 1, 100_000);
   const workflows = await loadWorkflows(file);
+  const plugins = await configuredPlugins();
   const { createLatch } = await import("../../runtime/engine.js");
-  const latch = await createLatch({ workflows, store: opts.db, worker: { concurrency } });
+  const latch = await createLatch({ workflows, store: opts.db, worker: { concurrency }, plugins });
   print(
-    `Worker running ${workflows.map((w) => w.name).join(", ")} on ${opts.db ?? process.env.LATCH_DATABASE_URL ?? DEFAULT_DATABASE_URL}. Ctrl-C to stop.`,
+    `Worker running ${workflows.map((w) => w.name).join(", ")}${plugins.length ? ` with plugins ${plugins.map((p) => p.name).join(", ")}` : ""} on ${opts.db ?? process.env.LATCH_DATABASE_URL ?? DEFAULT_DATABASE_URL}. Ctrl-C to stop.`,
   );
   await untilSignal();
   await latch.close();
