@@ -36,9 +36,9 @@ export type {
   LifecycleHookName,
   LifecycleHooks,
 } from "./lifecycle/types.js";
-export type { LatchPlugin } from "./plugins/types.js";
-export { loadConfiguredPlugins } from "./plugins/load.js";
 export type { LatchConfig, PluginSpec } from "./plugins/load.js";
+export { loadConfiguredPlugins } from "./plugins/load.js";
+export type { LatchPlugin } from "./plugins/types.js";
 export type { Duration } from "./replay/duration.js";
 export { parseDuration } from "./replay/duration.js";
 export type { EventRecord, LatchEvent } from "./replay/events.js";

@@ -28,10 +28,12 @@ export interface InterceptorContext {
  */
 export interface StepInterceptor {
   name?: string;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing (void) means "go on"
   beforeStep?(
     ctx: InterceptorContext,
     input: unknown,
   ): StepResult | undefined | void | Promise<StepResult | undefined | void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: returning nothing keeps the result
   afterStep?(
     ctx: InterceptorContext,
     result: StepResult,

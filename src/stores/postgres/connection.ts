@@ -1,5 +1,11 @@
 import pg from "pg";
-import { ClosedError, InvalidArgumentError, LatchError, StoreUnavailableError, StoreConnectionError } from "../../errors.js";
+import {
+  ClosedError,
+  InvalidArgumentError,
+  LatchError,
+  StoreConnectionError,
+  StoreUnavailableError,
+} from "../../errors.js";
 
 /**
  * Connection settings of a PostgresStore. The defaults suit a worker process next to a few others
