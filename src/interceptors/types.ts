@@ -1,6 +1,10 @@
 /** How a step attempt ended, as interceptors see it (and may replace it). */
 export type StepResult = { status: "succeeded"; output: unknown } | { status: "failed"; error: unknown };
 
+/** A StepResult to skip or replace, or nothing (void) to go on / keep the result. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a hook written as a plain function body returns void
+export type InterceptorReturn = StepResult | undefined | void;
+
 /** What an interceptor knows of the step it wraps. `state` is scratch space shared by its before and after. */
 export interface InterceptorContext {
   runId: string;
@@ -28,14 +32,6 @@ export interface InterceptorContext {
  */
 export interface StepInterceptor {
   name?: string;
-  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing (void) means "go on"
-  beforeStep?(
-    ctx: InterceptorContext,
-    input: unknown,
-  ): StepResult | undefined | void | Promise<StepResult | undefined | void>;
-  // biome-ignore lint/suspicious/noConfusingVoidType: returning nothing keeps the result
-  afterStep?(
-    ctx: InterceptorContext,
-    result: StepResult,
-  ): StepResult | undefined | void | Promise<StepResult | undefined | void>;
+  beforeStep?(ctx: InterceptorContext, input: unknown): InterceptorReturn | Promise<InterceptorReturn>;
+  afterStep?(ctx: InterceptorContext, result: StepResult): InterceptorReturn | Promise<InterceptorReturn>;
 }
