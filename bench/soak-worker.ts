@@ -34,7 +34,7 @@ const soak = defineWorkflow("bench_soak", async (token: string, payloads: number
 const latch = await createLatch({
   workflows: [soak],
   store: url,
-  worker: { leaseMs: Number(leaseArg ?? 2000) },
+  worker: { leaseMs: Number(leaseArg ?? 5000) },
   logger: {
     warn: (message) => toParent({ type: "log", level: "warn", message }),
     error: (message) => toParent({ type: "log", level: "error", message }),
