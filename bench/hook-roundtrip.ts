@@ -203,6 +203,11 @@ async function main() {
   try {
     rig = WORKERS > 0 ? await workerProcessRig(store, WORKERS) : await inProcessRig(store);
     const { client } = rig;
+    if ((await client.runs.list({ limit: 1 })).items.length > 0) {
+      throw new Error(
+        "the database already has runs: give the bench an empty one (or no LATCH_DATABASE_URL)",
+      );
+    }
     // 1. start + suspend
     const t0 = performance.now();
     await inParallel(

@@ -26,6 +26,7 @@ let started = 0;
 let sent = 0;
 const report = setInterval(() => toParent({ type: "progress", started, sent }), 1000);
 serveParent({}, () => client.close());
+toParent({ type: "ready" });
 
 async function runOne(i: number): Promise<void> {
   const token = `soak-${i}`;
