@@ -50,6 +50,7 @@ export class Worker {
   private readonly drivers = new Map<string, RunDriver>();
   /** Runs claimed and not yet given back: being loaded, replayed or driven. */
   private readonly inflight = new Set<string>();
+  private readonly driving = new Set<Promise<void>>();
   private readonly warm: WarmCache<Execution>;
   private readonly commits: CommitQueue;
   private readonly concurrency: number;
@@ -99,8 +100,22 @@ export class Worker {
     this.unwatch?.();
     this.cancelTimer?.();
     if (this.heartbeat) clearInterval(this.heartbeat);
+    // Graceful: stop every run at its next turn, let commits already sent finish, then give the
+    // claims back (lease ended now) so another worker continues them at once, not a lease later.
+    const held = [...this.inflight];
     for (const d of this.drivers.values()) d.stop("worker stopping");
+    await Promise.race([
+      Promise.allSettled([...this.driving]),
+      new Promise((r) => setTimeout(r, 5_000).unref()),
+    ]);
     this.drivers.clear();
+    if (held.length) {
+      await this.deps.store
+        .renewLeases(this.deps.owner, held, this.deps.clock.now(), -1)
+        .catch((err) =>
+          this.deps.logger.warn("could not give back claims on stop", { error: serializeError(err) }),
+        );
+    }
     await this.deps.dispatcher.stop();
     this.warm.clear();
     for (const w of this.idleWaiters.splice(0)) w();
@@ -198,7 +213,9 @@ export class Worker {
           });
           for (const c of claimed) {
             this.inflight.add(c.run.id);
-            void this.drive(c);
+            const driving = this.drive(c);
+            this.driving.add(driving);
+            void driving.finally(() => this.driving.delete(driving));
           }
           if (claimed.length < limit) break;
         }
@@ -263,6 +280,7 @@ export class Worker {
       exec.deadline = started?.type === "run.started" ? started.deadline : undefined;
       exec.seq = run.seq;
     }
+    if (!this.running) return; // stopping: the claim is given back by stop()
     const fresh = run.seq === 1;
     if (fresh && workflow.timeoutMs !== undefined) exec.deadline = this.deps.clock.now() + workflow.timeoutMs;
     const intro: LatchEvent = fresh
@@ -309,14 +327,23 @@ export class Worker {
 
   private async renewLeases(): Promise<void> {
     if (this.drivers.size === 0) return;
+    // The drivers as they were when the renewal went out: a "lost" answer concerns them only. A run
+    // suspended meanwhile (owner released) and claimed again has a newer driver that holds it.
+    const sent = new Map(this.drivers);
     try {
       const lost = await this.deps.store.renewLeases(
         this.deps.owner,
-        [...this.drivers.keys()],
+        [...sent.keys()],
         this.deps.clock.now(),
         this.leaseMs,
       );
-      for (const id of lost) this.drivers.get(id)?.stop("lease lost");
+      for (const id of lost) {
+        const driver = sent.get(id);
+        if (driver && this.drivers.get(id) === driver) {
+          this.deps.logger.warn(`run ${id}: lease lost; another worker may take it over`);
+          driver.stop("lease lost");
+        }
+      }
     } catch (err) {
       this.deps.logger.warn("lease renewal failed", { error: serializeError(err) });
     }

@@ -73,6 +73,28 @@ describe("durability across restarts", () => {
   });
 });
 
+describe("graceful close", () => {
+  it("gives running runs back at once: another engine continues them without waiting out the lease", async () => {
+    const make = (block: boolean) =>
+      defineWorkflow("handover", async () =>
+        step("s", ({ signal }) =>
+          block
+            ? new Promise((resolve) => signal.addEventListener("abort", () => resolve("aborted")))
+            : "done",
+        ),
+      );
+    const first = await engine([make(true)]);
+    const run = await first.start("handover");
+    await first.idle({ untilBlocked: true });
+    expect(await run.status()).toBe("running");
+    await first.close();
+    const t0 = Date.now();
+    const second = await engine([make(false)]);
+    expect(await second.handle(run.id).result()).toBe("done");
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+});
+
 describe("non-determinism", () => {
   it("fails the run with NonDeterminismError when the code under a live run changed", async () => {
     const v1 = defineWorkflow("drift", async () => {
