@@ -35,24 +35,40 @@ export async function runStepAttempt(
   intercept: Intercept,
 ): Promise<StepOutcome> {
   const { callSeq, name, attempt } = call;
-  const controller = new AbortController();
-  const onRunAbort = () => controller.abort(runSignal.reason);
-  runSignal.addEventListener("abort", onRunAbort, { once: true });
+  // Most steps never look at their signal: make the controller (and the run-abort listener) only
+  // when one does, or when a timeout needs to abort it.
+  let controller: AbortController | undefined;
+  const onRunAbort = () => controller?.abort(runSignal.reason);
+  const signalOf = (): AbortSignal => {
+    if (!controller) {
+      controller = new AbortController();
+      if (runSignal.aborted) controller.abort(runSignal.reason);
+      else runSignal.addEventListener("abort", onRunAbort, { once: true });
+    }
+    return controller.signal;
+  };
   const step = { name, callSeq, attempt, idempotencyKey: `${execution.runId}:${callSeq}` };
   let cancelTimer: (() => void) | undefined;
 
   const body = (): Promise<unknown> => {
-    const running = runInScope({ kind: "step", execution, step, signal: controller.signal }, () =>
-      Promise.resolve().then(() =>
-        call.fn({
-          runId: execution.runId,
-          name,
-          attempt,
-          idempotencyKey: step.idempotencyKey,
-          signal: controller.signal,
-        }),
-      ),
-    );
+    const scope = {
+      kind: "step" as const,
+      execution,
+      step,
+      get signal() {
+        return signalOf();
+      },
+    };
+    const ctx = {
+      runId: execution.runId,
+      name,
+      attempt,
+      idempotencyKey: step.idempotencyKey,
+      get signal() {
+        return signalOf();
+      },
+    };
+    const running = runInScope(scope, () => Promise.resolve().then(() => call.fn(ctx)));
     const timeoutMs = call.options.timeoutMs;
     if (timeoutMs === undefined) return running;
     return Promise.race([
@@ -62,7 +78,8 @@ export async function runStepAttempt(
           const err = new StepTimeoutError(
             `step "${name}" attempt ${attempt} ran longer than its timeout of ${timeoutMs} ms`,
           );
-          controller.abort(err);
+          signalOf();
+          controller!.abort(err);
           reject(err);
         });
       }),
@@ -100,7 +117,7 @@ export async function runStepAttempt(
     return failureOutcome(call, err, clock.now());
   } finally {
     cancelTimer?.();
-    runSignal.removeEventListener("abort", onRunAbort);
+    if (controller) runSignal.removeEventListener("abort", onRunAbort);
   }
 }
 

@@ -419,7 +419,9 @@ export class SqliteStore implements Store {
 
     if (c.registerHooks?.length) {
       const taken: string[] = [];
+      // Generated tokens (<runId>:<hookId>) are unique by construction; only custom ones are checked.
       for (const h of c.registerHooks) {
+        if (h.token === `${c.runId}:${h.hookId}`) continue;
         this.stmt(
           "UPDATE hooks SET status = 'expired', closed_at = ? WHERE token = ? AND status = 'pending' AND expires_at <= ?",
         ).run(c.now, h.token, c.now);
