@@ -196,12 +196,12 @@ export class LifecycleDispatcher {
     for (const handler of handlers) {
       try {
         if (isWorkflow(handler)) await this.startHandlerRun(handler, d);
-        else
-          await withTimeout(
-            Promise.resolve().then(() => handler(d.event)),
-            this.deps.handlerTimeoutMs ?? 30_000,
-            d.handler,
-          );
+        else {
+          const result = handler(d.event);
+          // Only a handler that returns a promise can hang: time those, and spare plain ones a timer.
+          if (isThenable(result))
+            await withTimeout(Promise.resolve(result), this.deps.handlerTimeoutMs ?? 30_000, d.handler);
+        }
       } catch (err) {
         try {
           this.deps.report(err, { kind: "lifecycle", name: d.handler, runId: d.event.runId });
@@ -251,6 +251,10 @@ export class LifecycleDispatcher {
       });
     }
   }
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof (v as { then?: unknown } | null)?.then === "function";
 }
 
 function delay(ms: number): Promise<void> {

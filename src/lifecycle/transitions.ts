@@ -31,90 +31,125 @@ export function deliveriesFor(
   at: number,
 ): Delivery[] {
   const out: Delivery[] = [];
-  const runHooks = workflow.hooks as LifecycleHooks | undefined;
-  const base = { runId: exec.runId, workflow: workflow.name, at };
-  const run = (handlers: LifecycleHookName[], phase: string, extra: Partial<LifecycleEvent> = {}) => {
-    for (const h of handlers)
-      if (runHooks?.[h]) out.push({ handler: h, event: { ...base, scope: "run", phase, ...extra } });
-  };
-  const step = (
-    callSeq: number,
-    handlers: LifecycleHookName[],
-    phase: string,
-    extra: Partial<LifecycleEvent> = {},
-  ) => {
-    const call = exec.steps.get(callSeq);
-    const hooks = call?.options.hooks as LifecycleHooks | undefined;
-    if (!call || !hooks) return;
-    for (const h of handlers) {
-      if (hooks[h]) {
-        out.push({
-          handler: h,
-          event: {
-            ...base,
-            scope: "step",
-            phase,
-            step: { name: call.name, callSeq, attempt: call.attempt },
-            ...extra,
-          },
-        });
-      }
-    }
-  };
-  const waiting = () => [...exec.steps.values()].filter((s) => s.state === "backoff" && s.options.hooks);
-  const unfinished = () => [...exec.steps.values()].filter((s) => s.state !== "done" && s.options.hooks);
-
   for (const e of events) {
+    if (!RELEVANT.has(e.type)) continue;
+    const base = { runId: exec.runId, workflow: workflow.name, at };
+    const runHooks = workflow.hooks as LifecycleHooks | undefined;
     switch (e.type) {
       case "run.started":
-        run(["onStart"], "running");
+        pushRun(out, runHooks, ["onStart"], base, "running");
         break;
       case "run.suspended":
-        for (const s of waiting()) step(s.callSeq, ["onSuspend"], "suspended");
-        run(["onSuspend"], "suspended");
+        for (const s of exec.steps.values())
+          if (s.state === "backoff") pushStep(out, exec, s.callSeq, ["onSuspend"], base, "suspended");
+        pushRun(out, runHooks, ["onSuspend"], base, "suspended");
         break;
       case "run.resumed":
-        for (const s of waiting()) step(s.callSeq, ["onResume"], "running");
-        run(["onResume"], "running");
+        for (const s of exec.steps.values())
+          if (s.state === "backoff") pushStep(out, exec, s.callSeq, ["onResume"], base, "running");
+        pushRun(out, runHooks, ["onResume"], base, "running");
         break;
       case "step.started":
-        if (e.attempt === 1) step(e.callSeq, ["onStart"], "running", { attempt: 1 });
+        if (e.attempt === 1) pushStep(out, exec, e.callSeq, ["onStart"], base, "running", { attempt: 1 });
         break;
       case "step.completed":
-        step(e.callSeq, ["onSuccess", "onExit"], "succeeded", {
+        pushStep(out, exec, e.callSeq, ["onSuccess", "onExit"], base, "succeeded", {
           attempt: e.attempt,
           output: e.result === undefined ? undefined : JSON.parse(e.result),
         });
         break;
       case "step.failed": {
-        const kind: LifecycleHookName =
-          ENGINE_ERRORS.has(e.error.name) || e.error.message.startsWith("the worker stopped")
-            ? "onError"
-            : "onFailure";
-        step(e.callSeq, [kind, "onExit"], "failed", { attempt: e.attempt, error: e.error });
+        const engine = ENGINE_ERRORS.has(e.error.name) || e.error.message.startsWith("the worker stopped");
+        pushStep(out, exec, e.callSeq, [engine ? "onError" : "onFailure", "onExit"], base, "failed", {
+          attempt: e.attempt,
+          error: e.error,
+        });
         break;
       }
       case "run.succeeded":
-        run(["onSuccess", "onExit"], "succeeded", {
+        pushRun(out, runHooks, ["onSuccess", "onExit"], base, "succeeded", {
           output: e.output === undefined ? undefined : JSON.parse(e.output),
         });
         break;
       case "run.failed":
-        run([ENGINE_ERRORS.has(e.error.name) ? "onError" : "onFailure", "onExit"], "failed", {
-          error: e.error,
-        });
+        pushRun(
+          out,
+          runHooks,
+          [ENGINE_ERRORS.has(e.error.name) ? "onError" : "onFailure", "onExit"],
+          base,
+          "failed",
+          {
+            error: e.error,
+          },
+        );
         break;
       case "run.cancelled":
-        for (const s of unfinished()) step(s.callSeq, ["onCancel", "onExit"], "cancelled");
-        run(["onCancel", "onExit"], "cancelled");
-        break;
       case "run.timed_out":
-        for (const s of unfinished()) step(s.callSeq, ["onCancel", "onExit"], "cancelled");
-        run(["onTimeout", "onExit"], "timed_out");
+        for (const s of exec.steps.values())
+          if (s.state !== "done") pushStep(out, exec, s.callSeq, ["onCancel", "onExit"], base, "cancelled");
+        if (e.type === "run.cancelled") pushRun(out, runHooks, ["onCancel", "onExit"], base, "cancelled");
+        else pushRun(out, runHooks, ["onTimeout", "onExit"], base, "timed_out");
         break;
       default:
         break;
     }
   }
   return out;
+}
+
+/** Event types that can cause a delivery; every other event costs nothing here. */
+const RELEVANT = new Set<string>([
+  "run.started",
+  "run.suspended",
+  "run.resumed",
+  "step.started",
+  "step.completed",
+  "step.failed",
+  "run.succeeded",
+  "run.failed",
+  "run.cancelled",
+  "run.timed_out",
+]);
+
+type Base = { runId: string; workflow: string; at: number };
+
+function pushRun(
+  out: Delivery[],
+  hooks: LifecycleHooks | undefined,
+  names: LifecycleHookName[],
+  base: Base,
+  phase: string,
+  extra?: Partial<LifecycleEvent>,
+): void {
+  if (!hooks) return;
+  for (const h of names)
+    if (hooks[h]) out.push({ handler: h, event: { ...base, scope: "run", phase, ...extra } });
+}
+
+function pushStep(
+  out: Delivery[],
+  exec: Execution,
+  callSeq: number,
+  names: LifecycleHookName[],
+  base: Base,
+  phase: string,
+  extra?: Partial<LifecycleEvent>,
+): void {
+  const call = exec.steps.get(callSeq);
+  const hooks = call?.options.hooks as LifecycleHooks | undefined;
+  if (!call || !hooks) return;
+  for (const h of names) {
+    if (hooks[h]) {
+      out.push({
+        handler: h,
+        event: {
+          ...base,
+          scope: "step",
+          phase,
+          step: { name: call.name, callSeq, attempt: call.attempt },
+          ...extra,
+        },
+      });
+    }
+  }
 }
