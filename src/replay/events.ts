@@ -77,8 +77,3 @@ export type EventOf<T extends EventType> = Extract<LatchEvent, { type: T }>;
 
 /** An event as stored: its position in the run's log and when it was written. */
 export type EventRecord = LatchEvent & { seq: number; at: number };
-
-/** Events written by the workflow code itself (matched on replay by `callSeq`). */
-export function isCallEvent(e: LatchEvent): e is Extract<LatchEvent, { callSeq: number }> {
-  return "callSeq" in e && typeof e.callSeq === "number";
-}

@@ -213,11 +213,6 @@ export class Execution {
     this.newSteps.push(call);
   }
 
-  /** Records the outcome of a step attempt: an event the runtime applies and commits. */
-  get live(): boolean {
-    return this.remaining === 0;
-  }
-
   /** The earliest time something this run waits for falls due (sleep, retry back-off, hook timeout). */
   nextTimer(): number | undefined {
     let at: number | undefined;

@@ -126,9 +126,4 @@ export class HookState {
       return Promise.reject(err);
     }
   }
-
-  /** True once every received payload has been handed out. */
-  get drained(): boolean {
-    return this.queue.length === 0;
-  }
 }

@@ -171,7 +171,7 @@ export class RunDriver {
         if (!res) return { kind: "dropped", reason: "conflict" };
         if (suspend) return { kind: "suspended" };
         if (res.cancelRequested) this.wantCancel = true;
-        if (res.pendingInbox > this.queuedCount()) this.wantInbox = true;
+        if (res.pendingInbox > this.queuedInbox.size) this.wantInbox = true;
         await this.notifyHooks();
       }
       if (this.wantCancel) continue;
@@ -268,10 +268,6 @@ export class RunDriver {
         receivedAt: row.receivedAt,
       });
     }
-  }
-
-  private queuedCount(): number {
-    return this.queuedInbox.size;
   }
 
   private startStep(call: StepCall): void {

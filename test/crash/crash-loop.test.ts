@@ -5,28 +5,19 @@
  * outcome is recorded once, and every log read after a kill is a prefix of the final log (nothing
  * recorded was lost). Set CRASH_SEED to replay a failing schedule.
  */
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { EventRecord } from "../../src/index.js";
 import {
   executions,
-  killAll,
   logText,
-  makeSpace,
   ofType,
   runEnded,
-  type Space,
   startWorker,
+  useSpace,
   type WorkerProcess,
 } from "./harness.js";
 
-let space: Space;
-beforeEach(async () => {
-  space = await makeSpace();
-});
-afterEach(async () => {
-  await killAll();
-  await space.cleanup();
-});
+const space = useSpace();
 
 /** mulberry32: a small seeded PRNG, so a failing kill schedule can be replayed. */
 function prng(seed: number): () => number {

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach } from "vitest";
 import { type Client, createClient, type RunInfo } from "../../src/index.js";
 import { ChildWorker, killAllChildren, logText, ofType, until } from "../support/child-worker.js";
 
@@ -50,6 +51,22 @@ export async function startWorker(space: Space, options: { leaseMs?: number } = 
   const w = new WorkerProcess(space, options);
   await w.waitFor(/^ready /, 20_000);
   return w;
+}
+
+/**
+ * A fresh space per test, and every worker killed and the space removed after it. Returns one stable
+ * object whose fields are refilled before each test, so test code reads `space.dbFile` as usual.
+ */
+export function useSpace(): Space {
+  const space = {} as Space;
+  beforeEach(async () => {
+    Object.assign(space, await makeSpace());
+  });
+  afterEach(async () => {
+    await killAll();
+    await space.cleanup();
+  });
+  return space;
 }
 
 /** Kills every worker still alive (afterEach). */

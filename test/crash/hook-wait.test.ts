@@ -2,28 +2,19 @@
  * (a) A worker SIGKILLed while its run waits on a hook: another process on the same file resumes
  * the run, it completes, and the payload is delivered exactly once.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   executions,
-  killAll,
   logText,
-  makeSpace,
   ofType,
   pendingHook,
   runEnded,
   runInStatus,
-  type Space,
   startWorker,
+  useSpace,
 } from "./harness.js";
 
-let space: Space;
-beforeEach(async () => {
-  space = await makeSpace();
-});
-afterEach(async () => {
-  await killAll();
-  await space.cleanup();
-});
+const space = useSpace();
 
 /** Starts crash_hook_wait on a first worker, waits for its hook, and SIGKILLs the worker. */
 async function suspendThenCrash(tag: string) {

@@ -3,26 +3,10 @@
  * worker's lease ends and completes it. Steps completed before the kill do not run again; the
  * interrupted step does (at-least-once), and its outcome is recorded once.
  */
-import { afterEach, beforeEach, expect, it } from "vitest";
-import {
-  executions,
-  killAll,
-  logText,
-  makeSpace,
-  ofType,
-  runEnded,
-  type Space,
-  startWorker,
-} from "./harness.js";
+import { expect, it } from "vitest";
+import { executions, logText, ofType, runEnded, startWorker, useSpace } from "./harness.js";
 
-let space: Space;
-beforeEach(async () => {
-  space = await makeSpace();
-});
-afterEach(async () => {
-  await killAll();
-  await space.cleanup();
-});
+const space = useSpace();
 
 it("a worker killed mid-step: the run is taken over, done steps are not re-run, the cut step is", async () => {
   const first = await startWorker(space, { leaseMs: 1000 });

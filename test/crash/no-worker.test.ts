@@ -2,28 +2,20 @@
  * (d) Payloads sent while no worker runs are kept, and delivered in order, exactly once, to an
  * iterating hook (`for await (const p of hook)`) when a worker starts.
  */
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   executions,
-  killAll,
   logText,
-  makeSpace,
   ofType,
   pendingHook,
   runEnded,
   runInStatus,
   type Space,
   startWorker,
+  useSpace,
 } from "./harness.js";
 
-let space: Space;
-beforeEach(async () => {
-  space = await makeSpace();
-});
-afterEach(async () => {
-  await killAll();
-  await space.cleanup();
-});
+const space = useSpace();
 
 function expectCollectedOnce(
   runId: string,

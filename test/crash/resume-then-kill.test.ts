@@ -3,29 +3,21 @@
  * is applying the payload, committing, or running the step that follows): each payload is still
  * delivered once, in order, and no step recorded before a kill runs again.
  */
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { EventRecord } from "../../src/index.js";
 import {
   executions,
   killAll,
   logText,
-  makeSpace,
   ofType,
   pendingHook,
   runEnded,
   runInStatus,
-  type Space,
   startWorker,
+  useSpace,
 } from "./harness.js";
 
-let space: Space;
-beforeEach(async () => {
-  space = await makeSpace();
-});
-afterEach(async () => {
-  await killAll();
-  await space.cleanup();
-});
+const space = useSpace();
 
 it("payloads resumed moments before the worker is killed are each delivered once, in order", async () => {
   const payloads = [101, 102, 103, 104];

@@ -2,28 +2,19 @@
  * (c) While a worker process runs, a second process (this one, with createClient on the same file)
  * lists the pending hooks and resumes them; the worker picks each resume up promptly.
  */
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   executions,
-  killAll,
   logText,
-  makeSpace,
   ofType,
   pendingHook,
   runEnded,
   runInStatus,
-  type Space,
   startWorker,
+  useSpace,
 } from "./harness.js";
 
-let space: Space;
-beforeEach(async () => {
-  space = await makeSpace();
-});
-afterEach(async () => {
-  await killAll();
-  await space.cleanup();
-});
+const space = useSpace();
 
 it("a second process lists pending hooks and resumes them; the worker picks each up in well under a second", async () => {
   const worker = await startWorker(space);

@@ -3,27 +3,11 @@
  * survivor takes the dead worker's runs over when their leases end, with no timer or signal from
  * anyone, and every run completes with each step's outcome recorded once.
  */
-import { afterEach, beforeEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import type { RunHandle } from "../../src/index.js";
-import {
-  executions,
-  killAll,
-  logText,
-  makeSpace,
-  ofType,
-  runEnded,
-  type Space,
-  startWorker,
-} from "./harness.js";
+import { executions, logText, ofType, runEnded, startWorker, useSpace } from "./harness.js";
 
-let space: Space;
-beforeEach(async () => {
-  space = await makeSpace();
-});
-afterEach(async () => {
-  await killAll();
-  await space.cleanup();
-});
+const space = useSpace();
 
 it("a surviving worker takes over the runs of a worker killed beside it", async () => {
   const workers = await Promise.all([

@@ -3,26 +3,10 @@
  * the run over and completes it. When the frozen one wakes (SIGCONT) and its step finishes, its late
  * outcome is refused (the lease and the expected sequence moved on): the log is unchanged.
  */
-import { afterEach, beforeEach, expect, it } from "vitest";
-import {
-  executions,
-  killAll,
-  logText,
-  makeSpace,
-  ofType,
-  runEnded,
-  type Space,
-  startWorker,
-} from "./harness.js";
+import { expect, it } from "vitest";
+import { executions, logText, ofType, runEnded, startWorker, useSpace } from "./harness.js";
 
-let space: Space;
-beforeEach(async () => {
-  space = await makeSpace();
-});
-afterEach(async () => {
-  await killAll();
-  await space.cleanup();
-});
+const space = useSpace();
 
 it("a worker frozen past its lease cannot record over the worker that took its run over", async () => {
   const frozen = await startWorker(space, { leaseMs: 500 });

@@ -4,27 +4,10 @@
  * payloads and expires inside the workflow (HookExpiredError) once a worker starts; a sleep cut by
  * a kill ends at its recorded time under the next worker.
  */
-import { afterEach, beforeEach, expect, it } from "vitest";
-import {
-  killAll,
-  logText,
-  makeSpace,
-  ofType,
-  runEnded,
-  runInStatus,
-  type Space,
-  startWorker,
-  until,
-} from "./harness.js";
+import { expect, it } from "vitest";
+import { logText, ofType, runEnded, runInStatus, startWorker, until, useSpace } from "./harness.js";
 
-let space: Space;
-beforeEach(async () => {
-  space = await makeSpace();
-});
-afterEach(async () => {
-  await killAll();
-  await space.cleanup();
-});
+const space = useSpace();
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

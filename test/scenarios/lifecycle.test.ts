@@ -239,6 +239,21 @@ describe("interceptors", () => {
     expect(completed.map((e) => e.skipped ?? false)).toEqual([true, false, false]);
   });
 
+  it("each interceptor has its own ctx.state, shared by its before and after only", async () => {
+    const seen: string[] = [];
+    const tagger = (tag: string): StepInterceptor => ({
+      beforeStep: (ctx) => void (ctx.state.tag = tag),
+      afterStep: (ctx) => void seen.push(`${tag}:${String(ctx.state.tag)}`),
+    });
+    const wf = defineWorkflow("ic_state", async () => step("s", () => 1));
+    t = await createTestLatch({
+      workflows: [wf],
+      options: { interceptors: [tagger("outer"), tagger("inner")] },
+    });
+    await (await t.start(wf)).result();
+    expect(seen).toEqual(["inner:inner", "outer:outer"]);
+  });
+
   it("an interceptor that throws is reported and never fails the step", async () => {
     const reported: string[] = [];
     const boom: StepInterceptor = {

@@ -237,25 +237,7 @@ export class PostgresStore implements Store {
       filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
     if (statuses.length) where.push(`status = ANY($${args.push(statuses)}::text[])`);
     if (filter.workflow) where.push(`workflow = $${args.push(filter.workflow)}`);
-    const cursor = decodeCursor(filter.cursor);
-    if (cursor) {
-      const at = args.push(cursor.at);
-      where.push(`(created_at < $${at} OR (created_at = $${at} AND id < $${args.push(cursor.id)}))`);
-    }
-    const limit = pageSize(filter.limit);
-    const rows = await this.run(
-      "listRuns",
-      `SELECT * FROM ${this.q.runsTable} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-        ORDER BY created_at DESC, id DESC LIMIT $${args.push(limit + 1)}`,
-      args,
-      true,
-    );
-    const items = rows.slice(0, limit).map(toRun);
-    const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : undefined,
-    };
+    return this.page("listRuns", this.q.runsTable, where, args, filter, toRun, (r) => [r.createdAt, r.id]);
   }
 
   async readEvents(runId: string, filter: EventFilter = {}): Promise<EventRecord[]> {
@@ -354,6 +336,22 @@ export class PostgresStore implements Store {
     if (filter.status) where.push(`status = $${args.push(filter.status)}`);
     if (filter.runId) where.push(`run_id = $${args.push(filter.runId)}`);
     if (filter.name) where.push(`name = $${args.push(filter.name)}`);
+    return this.page("listHooks", this.q.hooksTable, where, args, filter, toHook, (h) => [
+      h.createdAt,
+      h.hookId,
+    ]);
+  }
+
+  /** One keyset page, newest first, of `table` rows matching `where` (shared by the listings). */
+  private async page<T>(
+    operation: string,
+    table: string,
+    where: string[],
+    args: unknown[],
+    filter: { cursor?: string; limit?: number },
+    map: (row: any) => T,
+    key: (item: T) => [number, string],
+  ): Promise<Page<T>> {
     const cursor = decodeCursor(filter.cursor);
     if (cursor) {
       const at = args.push(cursor.at);
@@ -361,18 +359,15 @@ export class PostgresStore implements Store {
     }
     const limit = pageSize(filter.limit);
     const rows = await this.run(
-      "listHooks",
-      `SELECT * FROM ${this.q.hooksTable} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      operation,
+      `SELECT * FROM ${table} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
         ORDER BY created_at DESC, id DESC LIMIT $${args.push(limit + 1)}`,
       args,
       true,
     );
-    const items = rows.slice(0, limit).map(toHook);
+    const items = rows.slice(0, limit).map(map);
     const last = items[items.length - 1];
-    return {
-      items,
-      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.hookId) : undefined,
-    };
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor(...key(last)) : undefined };
   }
 
   async resumeHook(req: ResumeRequest): Promise<ResumeOutcome> {
