@@ -242,7 +242,9 @@ describe("interceptors", () => {
   it("each interceptor has its own ctx.state, shared by its before and after only", async () => {
     const seen: string[] = [];
     const tagger = (tag: string): StepInterceptor => ({
-      beforeStep: (ctx) => void (ctx.state.tag = tag),
+      beforeStep: (ctx) => {
+        ctx.state.tag = tag;
+      },
       afterStep: (ctx) => void seen.push(`${tag}:${String(ctx.state.tag)}`),
     });
     const wf = defineWorkflow("ic_state", async () => step("s", () => 1));
