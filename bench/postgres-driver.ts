@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import postgres from "postgres";
 import type { RunCommit } from "../src/store/records.js";
-import { POSTGRES_MIGRATIONS } from "../src/stores/postgres/migrations.js";
+import { POSTGRES_MIGRATIONS } from "../src/stores/postgres/migrations/index.js";
 import { postgresQueries } from "../src/stores/postgres/queries.js";
 import { toCommitJson } from "../src/stores/postgres/rows.js";
 import { startTestPostgres } from "../test/support/postgres.js";
@@ -96,6 +96,22 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 };
 
+/** The argument of create_runs for one run (the store batches calls; here each goes alone). */
+const createJson = (id: string, workflow: string, at: number) =>
+  JSON.stringify([
+    {
+      id,
+      workflow,
+      version: null,
+      input: "[]",
+      now: at,
+      event: JSON.stringify({ type: "run.created", workflow }),
+    },
+  ]);
+/** The argument of resume_hooks for one payload. */
+const resumeJson = (token: string, payload: string, at: number) =>
+  JSON.stringify([{ token, payload, key: null, keep: false, now: at }]);
+
 async function measure(driver: Driver, schema: string) {
   const q = postgresQueries(schema);
   const ids = Array.from({ length: N }, (_, i) => `run_${schema}_${String(i).padStart(8, "0")}`);
@@ -105,14 +121,7 @@ async function measure(driver: Driver, schema: string) {
 
   let t = performance.now();
   await pool(ids, CONCURRENCY, async (id) => {
-    await driver.query(q.createRun, [
-      id,
-      "bench",
-      null,
-      "[]",
-      now(),
-      '{"type":"run.created","workflow":"bench"}',
-    ]);
+    await driver.query(q.createRuns, [createJson(id, "bench", now())]);
   });
   phases.createRun = N / ((performance.now() - t) / 1000);
 
@@ -160,8 +169,8 @@ async function measure(driver: Driver, schema: string) {
 
   t = performance.now();
   await pool(ids, CONCURRENCY, async (id) => {
-    const [row] = await driver.query(q.resumeHook, [`tok_${id}`, '{"ok":true}', null, false, now()]);
-    if (row!.r.status !== "accepted") throw new Error(`resume: ${JSON.stringify(row!.r)}`);
+    const [row] = await driver.query(q.resumeHooks, [resumeJson(`tok_${id}`, '{"ok":true}', now())]);
+    if (row!.r[0].status !== "accepted") throw new Error(`resume: ${JSON.stringify(row!.r)}`);
   });
   phases.resumeHook = N / ((performance.now() - t) / 1000);
 
@@ -185,14 +194,7 @@ async function measure(driver: Driver, schema: string) {
   for (let i = 0; i < 300; i++) {
     const id = `lat_${schema}_${i}`;
     let a = performance.now();
-    await driver.query(q.createRun, [
-      id,
-      "lat",
-      null,
-      "[]",
-      now(),
-      '{"type":"run.created","workflow":"lat"}',
-    ]);
+    await driver.query(q.createRuns, [createJson(id, "lat", now())]);
     lat.createRun!.push(performance.now() - a);
     a = performance.now();
     const [run] = await driver.query(q.claimRuns, [now(), ["lat"], 1, owner, 30_000]);
@@ -211,7 +213,7 @@ async function measure(driver: Driver, schema: string) {
     await driver.query(q.commit, [JSON.stringify([toCommitJson(commit)])]);
     lat.commit1!.push(performance.now() - a);
     a = performance.now();
-    await driver.query(q.resumeHook, [`tok_${id}`, "1", null, false, now()]);
+    await driver.query(q.resumeHooks, [resumeJson(`tok_${id}`, "1", now())]);
     lat.resume!.push(performance.now() - a);
   }
   const latency = Object.fromEntries(

@@ -141,7 +141,7 @@ export class Client {
       input: encodeValue(args, "input"),
       now: this.clock.now(),
     });
-    this.signals.ready(undefined);
+    this.signals.ready(run.id);
     return new RunHandle(this, run.id);
   }
 

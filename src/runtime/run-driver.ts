@@ -39,7 +39,11 @@ export interface DriverDeps {
 }
 
 export type DriverEnd =
-  | { kind: "suspended" }
+  /**
+   * Released. `wakeAt`: its next timer, if any. `ready`: payloads or a cancel came in while it
+   * suspended, so it is due again at once.
+   */
+  | { kind: "suspended"; wakeAt?: number; ready: boolean }
   | { kind: "finished"; status: RunStatus }
   | { kind: "dropped"; reason: string };
 
@@ -169,7 +173,7 @@ export class RunDriver {
         const res = await this.commit(suspend ? { release: { wakeAt }, status: "suspended" } : {});
         if (res === "retry") continue;
         if (!res) return { kind: "dropped", reason: "conflict" };
-        if (suspend) return { kind: "suspended" };
+        if (suspend) return { kind: "suspended", wakeAt, ready: res.pendingInbox > 0 || res.cancelRequested };
         if (res.cancelRequested) this.wantCancel = true;
         if (res.pendingInbox > this.queuedInbox.size) this.wantInbox = true;
         await this.notifyHooks();

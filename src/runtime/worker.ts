@@ -7,7 +7,7 @@ import { Execution } from "../replay/execution.js";
 import type { HookState } from "../replay/hook-state.js";
 import { decodeValue } from "../replay/values.js";
 import type { ClaimedRun } from "../store/records.js";
-import type { Store } from "../store/store.js";
+import type { Store, StoreChange } from "../store/store.js";
 import type { Workflow } from "../workflow/define-workflow.js";
 import type { Clock } from "./clock.js";
 import { CommitQueue } from "./commit-queue.js";
@@ -28,6 +28,12 @@ export interface WorkerOptions {
   claimBatch?: number;
   /** How often unconfirmed lifecycle deliveries (a crash between commit and dispatch) are looked for. Default 5 s. */
   lifecycleRecoveryMs?: number;
+  /**
+   * How often the worker looks for due runs nobody told it about (a run suspended with a timer by
+   * a worker that then died, a lease that ran out). Default 1 s: a killed worker's runs are taken
+   * over within lease + 1 s.
+   */
+  pollMs?: number;
 }
 
 export interface WorkerDeps {
@@ -57,12 +63,23 @@ export class Worker {
   private readonly leaseMs: number;
   private readonly claimBatch: number;
   private readonly recoveryMs: number;
+  private readonly pollMs: number;
+  /** Runs a doorbell named that this worker does not hold: claimed by id, no scan needed. */
+  private readonly wanted = new Set<string>();
+  /** Runs named by a doorbell while they were being loaded or suspending: looked at again after. */
+  private readonly missed = new Set<string>();
+  /** A claim that looks for any due run is needed (start, timer, poll, an unspecific doorbell). */
+  private scanDue = false;
+  /** The last claim stopped at the concurrency limit: look again when a run is given back. */
+  private saturated = false;
   private claiming = false;
   private lastRecoverAt = 0;
   private again = false;
   private running = false;
   private cancelTimer: (() => void) | undefined;
+  private timerAt: number | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
   private unwatch: (() => void) | undefined;
   private idleWaiters: (() => void)[] = [];
   private readonly onReady = (runId?: string) => this.wakeUp(runId);
@@ -76,6 +93,7 @@ export class Worker {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.claimBatch = options.claimBatch ?? 256;
     this.recoveryMs = options.lifecycleRecoveryMs ?? 5_000;
+    this.pollMs = options.pollMs ?? 1_000;
     this.warm = new WarmCache(options.warmCacheSize ?? 10_000);
     this.commits = new CommitQueue(deps.store);
   }
@@ -85,9 +103,11 @@ export class Worker {
     this.running = true;
     this.deps.signals.on("ready", this.onReady);
     this.deps.signals.on("cancel", this.onCancel);
-    this.unwatch = this.deps.store.watch(() => this.onForeignChange());
+    this.unwatch = this.deps.store.watch((change) => this.onForeignChange(change));
     // A ref'd timer keeps the process alive while the worker runs; close() ends it.
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.poll = setInterval(() => this.schedule(), this.pollMs);
+    this.poll.unref();
     this.schedule();
     this.deps.dispatcher.start(this.recoveryMs);
   }
@@ -99,7 +119,10 @@ export class Worker {
     this.deps.signals.off("cancel", this.onCancel);
     this.unwatch?.();
     this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.timerAt = undefined;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.poll) clearInterval(this.poll);
     // Graceful: stop every run at its next turn, let commits already sent finish, then give the
     // claims back (lease ended now) so another worker continues them at once, not a lease later.
     const held = [...this.inflight];
@@ -158,26 +181,40 @@ export class Worker {
     return this.inflight.size;
   }
 
+  /** An in-process doorbell: a run started or resumed here (kick it, or claim it), or "look". */
   private wakeUp(runId?: string): void {
-    if (runId) {
-      const driver = this.drivers.get(runId);
-      if (driver) {
-        driver.kick({ inbox: true });
-        return;
-      }
-    }
-    this.schedule();
+    if (runId === undefined) this.schedule();
+    else this.named(runId, { inbox: true });
   }
 
-  private onForeignChange(): void {
-    this.schedule();
-    // Another process may have cancelled a run directly: its lifecycle deliveries are ours to make
-    // (looked for at most once a second, not on every doorbell).
-    const now = Date.now();
-    if (now - this.lastRecoverAt > 1000) {
-      this.lastRecoverAt = now;
-      void this.deps.dispatcher.recover();
+  /** A doorbell named this run: kick it where held, else claim it by id. */
+  private named(runId: string, what: { inbox?: boolean; cancel?: boolean }): void {
+    if (this.inflight.has(runId)) {
+      // Being loaded, or suspending with the news unseen: looked at again once that is done.
+      this.missed.add(runId);
+      this.drivers.get(runId)?.kick(what);
+      return;
     }
+    this.wanted.add(runId);
+    this.schedule({ scan: false });
+  }
+
+  /** Another process changed something: `change` names the runs, or is missing ("look at everything"). */
+  private onForeignChange(change?: StoreChange): void {
+    if (change) {
+      for (const id of change.created) this.named(id, {});
+      for (const id of change.payloads) this.named(id, { inbox: true });
+      let expand = false;
+      for (const id of change.cancels) {
+        if (this.inflight.has(id)) this.named(id, { cancel: true });
+        // Cancelled directly by another process: its lifecycle deliveries are waiting in the outbox.
+        else expand = true;
+      }
+      if (expand) this.recoverSoon();
+      return;
+    }
+    this.schedule();
+    this.recoverSoon();
     if (this.drivers.size === 0) return;
     void this.deps.store.ownedRunsWithWork(this.deps.owner).then(
       (ids) => {
@@ -188,8 +225,22 @@ export class Worker {
     );
   }
 
-  private schedule(): void {
+  /** Lifecycle deliveries of runs cancelled by another process: looked for at most once a second. */
+  private recoverSoon(): void {
+    const now = Date.now();
+    if (now - this.lastRecoverAt > 1000) {
+      this.lastRecoverAt = now;
+      void this.deps.dispatcher.recover();
+    }
+  }
+
+  /**
+   * Claims. `scan` (the default) looks for any due run; otherwise only the runs doorbells named
+   * are claimed, by id. Calls made while a claim is out are folded into one more round.
+   */
+  private schedule(options: { scan?: boolean } = {}): void {
     if (!this.running) return;
+    if (options.scan ?? true) this.scanDue = true;
     if (this.claiming) {
       this.again = true;
       return;
@@ -199,45 +250,99 @@ export class Worker {
   }
 
   private async claimLoop(): Promise<void> {
+    let scanned = false;
     try {
       do {
         this.again = false;
-        while (this.running && this.inflight.size < this.concurrency) {
-          const limit = Math.min(this.claimBatch, this.concurrency - this.inflight.size);
-          const claimed = await this.deps.store.claimRuns({
-            owner: this.deps.owner,
-            now: this.deps.clock.now(),
-            leaseMs: this.leaseMs,
-            limit,
-            workflows: [...this.deps.workflows.keys()],
-          });
-          for (const c of claimed) {
-            this.inflight.add(c.run.id);
-            const driving = this.drive(c);
-            this.driving.add(driving);
-            void driving.finally(() => this.driving.delete(driving));
-          }
-          if (claimed.length < limit) break;
+        await this.claimNamed();
+        if (this.scanDue) {
+          this.scanDue = false;
+          scanned = true;
+          await this.claimAny();
         }
       } while (this.again && this.running);
-      await this.scheduleTimer();
+      if (scanned) await this.scheduleTimer();
     } catch (err) {
       this.deps.logger.error("claiming runs failed; retrying in 1s", { error: serializeError(err) });
-      this.cancelTimer?.();
-      this.cancelTimer = this.deps.clock.setTimer(this.deps.clock.now() + 1000, () => this.schedule());
+      this.armTimer(this.deps.clock.now() + 1000);
     } finally {
       this.claiming = false;
-      if (this.again) this.schedule();
+      if (this.again) this.schedule({ scan: false });
       else this.notifyIdle();
     }
   }
 
+  private room(): number {
+    return this.concurrency - this.inflight.size;
+  }
+
+  private async claimNamed(): Promise<void> {
+    while (this.running && this.wanted.size > 0) {
+      const room = Math.min(this.claimBatch, this.room());
+      if (room <= 0) {
+        this.saturated = true;
+        return;
+      }
+      const ids: string[] = [];
+      for (const id of this.wanted) {
+        this.wanted.delete(id);
+        if (!this.inflight.has(id)) ids.push(id);
+        if (ids.length === room) break;
+      }
+      if (ids.length === 0) return;
+      this.startAll(await this.claim({ limit: ids.length, ids }));
+    }
+  }
+
+  private async claimAny(): Promise<void> {
+    while (this.running) {
+      const limit = Math.min(this.claimBatch, this.room());
+      if (limit <= 0) {
+        this.saturated = true;
+        return;
+      }
+      const claimed = await this.claim({ limit });
+      this.startAll(claimed);
+      if (claimed.length < limit) return;
+    }
+  }
+
+  private claim(opts: { limit: number; ids?: string[] }): Promise<ClaimedRun[]> {
+    return this.deps.store.claimRuns({
+      owner: this.deps.owner,
+      now: this.deps.clock.now(),
+      leaseMs: this.leaseMs,
+      workflows: [...this.deps.workflows.keys()],
+      ...opts,
+    });
+  }
+
+  private startAll(claimed: ClaimedRun[]): void {
+    for (const c of claimed) {
+      this.inflight.add(c.run.id);
+      const driving = this.drive(c);
+      this.driving.add(driving);
+      void driving.finally(() => this.driving.delete(driving));
+    }
+  }
+
+  /** Sets the timer to the earliest due run the store knows of (runs released with a timer, leases that end). */
   private async scheduleTimer(): Promise<void> {
     if (!this.running) return;
     const next = await this.deps.store.nextWakeAt();
+    if (next !== undefined) this.armTimer(next);
+  }
+
+  /** A scan at `at`, unless one is set for earlier already. */
+  private armTimer(at: number): void {
+    if (!this.running || (this.timerAt !== undefined && this.timerAt <= at)) return;
     this.cancelTimer?.();
-    this.cancelTimer = undefined;
-    if (next !== undefined) this.cancelTimer = this.deps.clock.setTimer(next, () => this.schedule());
+    this.timerAt = at;
+    this.cancelTimer = this.deps.clock.setTimer(at, () => {
+      this.timerAt = undefined;
+      this.cancelTimer = undefined;
+      this.schedule();
+    });
   }
 
   private async drive(claim: ClaimedRun): Promise<void> {
@@ -252,7 +357,11 @@ export class Worker {
       );
     } finally {
       this.inflight.delete(claim.run.id);
-      if (this.inflight.size < this.concurrency) this.schedule();
+      this.missed.delete(claim.run.id);
+      if (this.saturated) {
+        this.saturated = false;
+        this.schedule();
+      }
       this.notifyIdle();
     }
   }
@@ -315,9 +424,17 @@ export class Worker {
       { intro, inbox: claim.inbox, cancelRequested: run.cancelRequested, cold },
     );
     this.drivers.set(run.id, driver);
+    if (this.missed.delete(run.id)) driver.kick({ inbox: true, cancel: true });
     const end = await driver.drive();
     this.drivers.delete(run.id);
-    if (end.kind === "suspended" && this.running) this.warm.put(run.id, exec);
+    if (end.kind === "suspended" && this.running) {
+      this.warm.put(run.id, exec);
+      // Due again at once (news came in while it suspended), or at its timer.
+      if (end.ready || this.missed.delete(run.id)) {
+        this.inflight.delete(run.id);
+        this.named(run.id, { inbox: true });
+      } else if (end.wakeAt !== undefined) this.armTimer(end.wakeAt);
+    }
     if (end.kind === "dropped" && end.reason !== "stopped") {
       this.deps.logger.warn(
         `run ${run.id}: dropped (${end.reason}); another worker holds it or it will be retried`,

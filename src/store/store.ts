@@ -17,6 +17,16 @@ import type {
   RunRecord,
 } from "./records.js";
 
+/** What a `watch` ring says changed (run ids; a run may be named more than once). */
+export interface StoreChange {
+  /** New runs, ready to be claimed. */
+  created: string[];
+  /** Runs given a payload: ready to be claimed, or, when held, to read their inbox. */
+  payloads: string[];
+  /** Runs whose cancel was requested (held) or done at once (not held: lifecycle hooks to expand). */
+  cancels: string[];
+}
+
 /**
  * THE storage contract. Small and semantic: each method is one state change (one transaction) or
  * one read. A race is never an exception thrown half-way; it is a typed outcome (a conflict, a
@@ -46,6 +56,11 @@ export interface Store {
     limit: number;
     /** Only runs of these workflows (the ones this worker has code for). */
     workflows: string[];
+    /**
+     * Only these runs (the ones a notification named), each if it is due and not held. Without it,
+     * any due runs.
+     */
+    ids?: string[];
   }): Promise<ClaimedRun[]>;
   /** Extends the owner's leases on these runs; returns the ids it no longer holds. */
   renewLeases(owner: string, runIds: string[], now: number, leaseMs: number): Promise<string[]>;
@@ -91,8 +106,10 @@ export interface Store {
   /**
    * Calls `listener` when another process may have changed something a worker cares about (a new
    * run, a payload, a cancel). It may also ring for this process's own changes and once on start:
-   * a ring means "look again", never more. Returns an unsubscribe function.
+   * a ring means "look again", never more. A store that knows which runs changed says so (then
+   * the worker looks at those only); a ring without a `StoreChange` means "look at everything".
+   * Returns an unsubscribe function.
    */
-  watch(listener: () => void): () => void;
+  watch(listener: (change?: StoreChange) => void): () => void;
   close(): Promise<void>;
 }

@@ -8,5 +8,5 @@
  * const latch = await createLatch({ workflows: [orderApproval], store });
  */
 export type { PostgresPoolOptions } from "./connection.js";
-export { POSTGRES_MIGRATIONS } from "./migrations.js";
+export { POSTGRES_MIGRATIONS } from "./migrations/index.js";
 export { PostgresStore, type PostgresStoreOptions } from "./postgres-store.js";

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPostgres, type TestPostgres } from "../../../test/support/postgres.js";
 import { InvalidArgumentError, NotALatchDatabaseError, StoreUnavailableError } from "../../errors.js";
 import { openStore } from "../open.js";
-import { POSTGRES_MIGRATIONS } from "./migrations.js";
+import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
 import { PostgresStore } from "./postgres-store.js";
 
 /** What only the PostgreSQL store has: URLs, connection errors, migrations shared by processes, outages. */

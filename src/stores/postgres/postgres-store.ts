@@ -1,5 +1,11 @@
 import type pg from "pg";
-import { ClosedError, NotALatchDatabaseError, StoreUnavailableError } from "../../errors.js";
+import {
+  ClosedError,
+  InvalidArgumentError,
+  NotALatchDatabaseError,
+  StoreConnectionError,
+  StoreUnavailableError,
+} from "../../errors.js";
 import type { EventRecord, LatchEvent } from "../../replay/events.js";
 import type {
   CancelOutcome,
@@ -18,8 +24,9 @@ import type {
   RunFilter,
   RunRecord,
 } from "../../store/records.js";
-import type { Store } from "../../store/store.js";
+import type { Store, StoreChange } from "../../store/store.js";
 import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
+import { Batcher } from "./batcher.js";
 import {
   checkSchema,
   createPool,
@@ -29,7 +36,7 @@ import {
   type PostgresTarget,
   parsePostgresUrl,
 } from "./connection.js";
-import { ident, POSTGRES_MIGRATIONS, wakeChannel } from "./migrations.js";
+import { ident, POSTGRES_MIGRATIONS, wakeChannel } from "./migrations/index.js";
 import { type PostgresQueries, postgresQueries } from "./queries.js";
 import { type Row, toClaimedInbox, toCommitJson, toHook, toInbox, toOutbox, toRun } from "./rows.js";
 import { WakeListener } from "./wake-listener.js";
@@ -61,6 +68,9 @@ export class PostgresStore implements Store {
   private readonly q: PostgresQueries;
   private readonly names = new Map<string, string>();
   private readonly listener: WakeListener;
+  private readonly creates: Batcher<NewRun, boolean>;
+  private readonly hookReads: Batcher<string, HookRecord | undefined>;
+  private readonly resumes: Batcher<ResumeRequest, ResumeOutcome>;
   private closed = false;
 
   private constructor(
@@ -77,6 +87,10 @@ export class PostgresStore implements Store {
       wakeChannel(schema),
       options.connectTimeoutMs ?? 10_000,
     );
+    const batching = { isConnectionError: (err: unknown) => StoreConnectionError.is(err) };
+    this.creates = new Batcher((runs) => this.createRuns(runs), batching);
+    this.hookReads = new Batcher((tokens) => this.getHooks(tokens), batching);
+    this.resumes = new Batcher((reqs) => this.resumeHooks(reqs), batching);
   }
 
   /**
@@ -178,9 +192,7 @@ export class PostgresStore implements Store {
     values: unknown[],
     planEachTime = false,
   ): Promise<Row[]> {
-    if (this.closed) {
-      throw new ClosedError(`store: ${operation} was called after the PostgreSQL store was closed`);
-    }
+    this.assertOpen(operation);
     let name: string | undefined;
     if (!planEachTime) {
       name = this.names.get(text);
@@ -196,21 +208,16 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** Batched: concurrent calls share one statement (see Batcher). */
   async createRun(run: NewRun): Promise<RunRecord> {
-    const event: LatchEvent = {
-      type: "run.created",
-      workflow: run.workflow,
-      version: run.version,
-      input: run.input,
-    };
-    await this.run("createRun", this.q.createRun, [
-      run.id,
-      run.workflow,
-      run.version ?? null,
-      run.input ?? null,
-      run.now,
-      JSON.stringify(event),
-    ]);
+    this.assertOpen("createRun");
+    if (!(await this.creates.add(run))) {
+      throw new InvalidArgumentError(
+        "id",
+        `a run with the id ${JSON.stringify(run.id)} exists already`,
+        "Give each run its own id (leave it out and Latch makes one).",
+      );
+    }
     return {
       id: run.id,
       workflow: run.workflow,
@@ -223,6 +230,35 @@ export class PostgresStore implements Store {
       wakeAt: run.now,
       cancelRequested: false,
     };
+  }
+
+  /** Sends a batch of creates; answers whether each run was created (false: the id exists). */
+  private async createRuns(runs: NewRun[]): Promise<boolean[]> {
+    // An id twice in one batch: the first creates the run, the second finds it there.
+    const first = new Map<string, NewRun>();
+    for (const r of runs) if (!first.has(r.id)) first.set(r.id, r);
+    const json = [...first.values()].map((r) => ({
+      id: r.id,
+      workflow: r.workflow,
+      version: r.version ?? null,
+      input: r.input ?? null,
+      now: r.now,
+      event: JSON.stringify({
+        type: "run.created",
+        workflow: r.workflow,
+        version: r.version,
+        input: r.input,
+      } satisfies LatchEvent),
+    }));
+    const [row] = await this.run("createRun", this.q.createRuns, [JSON.stringify(json)]);
+    const created = new Set(row!.r as string[]);
+    return runs.map((r) => first.get(r.id) === r && created.has(r.id));
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.closed) {
+      throw new ClosedError(`store: ${operation} was called after the PostgreSQL store was closed`);
+    }
   }
 
   async getRun(runId: string): Promise<RunRecord | undefined> {
@@ -256,14 +292,25 @@ export class PostgresStore implements Store {
     leaseMs: number;
     limit: number;
     workflows: string[];
+    ids?: string[];
   }): Promise<ClaimedRun[]> {
     if (opts.workflows.length === 0 || opts.limit < 1) return [];
-    const rows = await this.run(
-      "claimRuns",
-      this.q.claimRuns,
-      [opts.now, opts.workflows, opts.limit, opts.owner, opts.leaseMs],
-      true,
-    );
+    const rows = opts.ids
+      ? opts.ids.length === 0
+        ? []
+        : await this.run("claimRuns", this.q.claimRunsById, [
+            opts.now,
+            opts.workflows,
+            opts.ids.slice(0, opts.limit),
+            opts.owner,
+            opts.leaseMs,
+          ])
+      : await this.run(
+          "claimRuns",
+          this.q.claimRuns,
+          [opts.now, opts.workflows, opts.limit, opts.owner, opts.leaseMs],
+          true,
+        );
     return rows.map((row) => ({ run: toRun(row), inbox: toClaimedInbox(row.id, row.inbox) }));
   }
 
@@ -325,9 +372,10 @@ export class PostgresStore implements Store {
     return row?.t ?? undefined;
   }
 
+  /** Batched: concurrent calls share one statement (see Batcher). */
   async getHook(token: string): Promise<HookRecord | undefined> {
-    const [row] = await this.run("getHook", this.q.getHook, [token]);
-    return row ? toHook(row) : undefined;
+    this.assertOpen("getHook");
+    return this.hookReads.add(token);
   }
 
   async listHooks(filter: HookFilter): Promise<Page<HookRecord>> {
@@ -370,18 +418,31 @@ export class PostgresStore implements Store {
     return { items, nextCursor: rows.length > limit && last ? encodeCursor(...key(last)) : undefined };
   }
 
+  /** Batched: concurrent calls share one statement and one transaction (see Batcher). */
   async resumeHook(req: ResumeRequest): Promise<ResumeOutcome> {
-    const [row] = await this.run("resumeHook", this.q.resumeHook, [
-      req.token,
-      req.payload ?? null,
-      req.idempotencyKey ?? null,
-      req.ifMissing === "keep",
-      req.now,
-    ]);
-    const out = row!.r as ResumeOutcome;
+    this.assertOpen("resumeHook");
+    const out = await this.resumes.add(req);
     if (out.status === "expired" && (out as { expiredAt?: number | null }).expiredAt == null)
       delete out.expiredAt;
     return out;
+  }
+
+  private async getHooks(tokens: string[]): Promise<(HookRecord | undefined)[]> {
+    const rows = await this.run("getHook", this.q.getHooks, [[...new Set(tokens)]]);
+    const byToken = new Map(rows.map((r) => [r.token as string, toHook(r)]));
+    return tokens.map((t) => byToken.get(t));
+  }
+
+  private async resumeHooks(reqs: ResumeRequest[]): Promise<ResumeOutcome[]> {
+    const json = reqs.map((r) => ({
+      token: r.token,
+      payload: r.payload ?? null,
+      key: r.idempotencyKey ?? null,
+      keep: r.ifMissing === "keep",
+      now: r.now,
+    }));
+    const [row] = await this.run("resumeHook", this.q.resumeHooks, [JSON.stringify(json)]);
+    return row!.r as ResumeOutcome[];
   }
 
   async cancelRun(runId: string, now: number): Promise<CancelOutcome> {
@@ -393,9 +454,9 @@ export class PostgresStore implements Store {
 
   /**
    * Rings on every run created, payload accepted and cancel requested by any process on this
-   * schema (this one included), delivered once per burst.
+   * schema (this one included), delivered once per burst with the runs named.
    */
-  watch(listener: () => void): () => void {
+  watch(listener: (change?: StoreChange) => void): () => void {
     if (this.closed) return () => {};
     return this.listener.add(listener);
   }

@@ -1,4 +1,4 @@
-import { ident, wakeChannel } from "./migrations.js";
+import { ident } from "./migrations/index.js";
 
 /**
  * The fixed SQL of the PostgreSQL store, built once per schema. Every state change is ONE
@@ -7,17 +7,9 @@ import { ident, wakeChannel } from "./migrations.js";
  */
 export function postgresQueries(schema: string) {
   const s = ident(schema);
-  const channel = `'${wakeChannel(schema).replace(/'/g, "''")}'`;
   return {
-    /** $1 id, $2 workflow, $3 version, $4 input, $5 now, $6 run.created event JSON. */
-    createRun: `
-      WITH run AS (
-        INSERT INTO ${s}.runs (id, workflow, version, status, input, seq, wake_at, created_at, updated_at)
-        VALUES ($1, $2, $3, 'pending', $4, 1, $5, $5, $5)
-      ), ev AS (
-        INSERT INTO ${s}.events (run_id, seq, type, data, at) VALUES ($1, 1, 'run.created', $6, $5)
-      )
-      SELECT pg_notify(${channel}, '')`,
+    /** $1 the runs as JSON: [{id, workflow, version, input, now, event}], ids distinct. */
+    createRuns: `SELECT ${s}.create_runs($1::text::jsonb) AS r`,
 
     /**
      * $1 now, $2 workflows, $3 limit, $4 owner, $5 lease ms. Runs whose lease ended come first
@@ -40,6 +32,27 @@ export function postgresQueries(schema: string) {
       ), picked AS (
         -- CTE scans are lazy: ready runs are only read (and locked) as far as the limit needs.
         SELECT id FROM expired UNION ALL SELECT id FROM ready LIMIT $3
+      ), claimed AS (
+        UPDATE ${s}.runs r SET owner = $4, lease_until = $1 + $5::bigint, status = 'running', updated_at = $1
+          FROM picked WHERE r.id = picked.id
+        RETURNING r.*
+      )
+      SELECT c.*, CASE WHEN c.pending_inbox > 0 THEN (
+          SELECT json_agg(json_build_array(i.id, i.token, i.hook_id, i.payload, i.received_at) ORDER BY i.id)
+            FROM ${s}.inbox i WHERE i.run_id = c.id AND i.consumed_at IS NULL
+        ) END AS inbox
+        FROM claimed c ORDER BY c.wake_at, c.id`,
+
+    /**
+     * $1 now, $2 workflows, $3 run ids, $4 owner, $5 lease ms: the claim of runs a notification
+     * named. Primary-key lookups only, so its one plan is kept (a prepared statement).
+     */
+    claimRunsById: `
+      WITH picked AS (
+        SELECT id FROM ${s}.runs
+         WHERE id = ANY($3::text[]) AND wake_at <= $1 AND (owner IS NULL OR lease_until < $1)
+           AND array_position($2::text[], workflow) IS NOT NULL
+         ORDER BY id FOR UPDATE SKIP LOCKED
       ), claimed AS (
         UPDATE ${s}.runs r SET owner = $4, lease_until = $1 + $5::bigint, status = 'running', updated_at = $1
           FROM picked WHERE r.id = picked.id
@@ -83,11 +96,12 @@ export function postgresQueries(schema: string) {
       SELECT seq, data, at FROM ${s}.events
        WHERE run_id = $1 AND seq > $2 AND ($3::text IS NULL OR starts_with(type, $3::text))
        ORDER BY seq LIMIT $4::integer`,
-    getHook: `
-      SELECT * FROM ${s}.hooks WHERE token = $1
-       ORDER BY status = 'pending' DESC, created_at DESC, id DESC LIMIT 1`,
-    /** $1 token, $2 payload, $3 idempotency key, $4 keep if missing, $5 now. */
-    resumeHook: `SELECT ${s}.resume_hook($1, $2, $3, $4, $5) AS r`,
+    /** $1 tokens: for each, its pending hook, else the most recent one that had it. */
+    getHooks: `
+      SELECT DISTINCT ON (token) * FROM ${s}.hooks WHERE token = ANY($1::text[])
+       ORDER BY token, status = 'pending' DESC, created_at DESC, id DESC`,
+    /** $1 the resumes as JSON: [{token, payload, key, keep, now}]. */
+    resumeHooks: `SELECT ${s}.resume_hooks($1::text::jsonb) AS r`,
     /** $1 run, $2 now. */
     cancelRun: `SELECT ${s}.cancel_run($1, $2) AS r`,
     runsTable: `${s}.runs`,

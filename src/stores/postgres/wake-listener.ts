@@ -1,15 +1,20 @@
 import pg from "pg";
+import type { StoreChange } from "../../store/store.js";
 import { parserFor } from "./connection.js";
 
 /**
  * The cross-process doorbell: one dedicated connection (outside the pool, which would recycle it)
- * that LISTENs on the schema's channel. Bursts of notifications are rung as a few calls (see ring).
- * When the connection drops it reconnects with back-off; each time LISTEN becomes active it rings
- * once, because anything sent before (or while it was away) was missed.
+ * that LISTENs on the schema's channel. Notifications name what changed (`r:`, `p:`, `c:` + run id,
+ * space-separated; see migration 2); a burst of them is rung as a few calls, each with everything
+ * named since the last (see ring). When the connection drops it reconnects with back-off; each time
+ * LISTEN becomes active it rings once without a change ("look at everything"), because anything
+ * sent before (or while it was away) was missed.
  */
 export class WakeListener {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(change?: StoreChange) => void>();
   private client: pg.Client | undefined;
+  /** What the next ring reports; undefined after a notification that named nothing. */
+  private change: StoreChange | undefined = emptyChange();
   private pending = false;
   private trailing = false;
   private quietUntil = 0;
@@ -25,7 +30,7 @@ export class WakeListener {
     private readonly connectTimeoutMs: number,
   ) {}
 
-  add(listener: () => void): () => void {
+  add(listener: (change?: StoreChange) => void): () => void {
     this.listeners.add(listener);
     if (this.stopped) {
       this.stopped = false;
@@ -74,7 +79,9 @@ export class WakeListener {
     client.on("error", fail);
     client.on("end", fail);
     client.on("notification", (msg) => {
-      if (msg.channel === this.channel) this.ring();
+      if (msg.channel !== this.channel) return;
+      this.note(msg.payload);
+      this.ring();
     });
     try {
       await client.connect();
@@ -92,7 +99,36 @@ export class WakeListener {
     this.client = client;
     this.retryMs = 100;
     // Anything sent before LISTEN was active (at start, or while reconnecting) was missed: ring once.
+    this.change = undefined;
     this.ring();
+  }
+
+  /** Adds what a notification names to the next ring's change. */
+  private note(payload: string | undefined): void {
+    if (!payload) {
+      this.change = undefined;
+      return;
+    }
+    const change = this.change;
+    if (!change) return; // the next ring says "everything" already
+    for (const item of payload.split(" ")) {
+      const id = item.slice(2);
+      switch (item.slice(0, 2)) {
+        case "r:":
+          change.created.push(id);
+          break;
+        case "p:":
+          change.payloads.push(id);
+          break;
+        case "c:":
+          change.cancels.push(id);
+          break;
+        default:
+          // Sent by a newer Latch: look at everything rather than miss it.
+          this.change = undefined;
+          return;
+      }
+    }
   }
 
   private scheduleReconnect(): void {
@@ -106,8 +142,8 @@ export class WakeListener {
   /**
    * Rings at once when quiet (an idle worker's resume latency is one notification), then at most
    * once per `burstMs` while notifications keep coming, with a last ring after the burst so none
-   * is lost. Each ring costs every worker a claim and a look at its held runs: during a burst of
-   * starts or payloads, ringing per notification would multiply queries, not throughput.
+   * is lost. Each ring costs every worker a claim: during a burst of starts or payloads, ringing
+   * per notification would multiply queries, not throughput.
    */
   private ring(): void {
     if (this.quietUntil > Date.now() || this.pending) {
@@ -118,7 +154,9 @@ export class WakeListener {
     setImmediate(() => {
       this.pending = false;
       this.quietUntil = Date.now() + this.burstMs;
-      for (const l of this.listeners) l();
+      const change = this.change;
+      this.change = emptyChange();
+      for (const l of this.listeners) l(change);
       this.armTrailing();
     });
   }
@@ -134,4 +172,8 @@ export class WakeListener {
     }, this.burstMs);
     this.trailingTimer.unref();
   }
+}
+
+function emptyChange(): StoreChange {
+  return { created: [], payloads: [], cancels: [] };
 }

@@ -27,7 +27,7 @@ import {
   type RunRecord,
   type RunStatus,
 } from "../../store/records.js";
-import type { Store } from "../../store/store.js";
+import type { Store, StoreChange } from "../../store/store.js";
 import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 
@@ -62,7 +62,7 @@ export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly stmts = new Map<string, Database.Statement>();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(change?: StoreChange) => void>();
   private watchTimer: NodeJS.Timeout | undefined;
   private writes: { fn: () => unknown; resolve(v: unknown): void; reject(e: unknown): void }[] = [];
   private flushScheduled = false;
@@ -352,17 +352,26 @@ export class SqliteStore implements Store {
     leaseMs: number;
     limit: number;
     workflows: string[];
+    ids?: string[];
   }): Promise<ClaimedRun[]> {
-    const { owner, now, leaseMs, limit, workflows } = opts;
-    if (workflows.length === 0) return [];
+    const { owner, now, leaseMs, limit, workflows, ids } = opts;
+    if (workflows.length === 0 || ids?.length === 0) return [];
     return this.write(() => {
-      const rows = this.stmt(
-        `UPDATE runs SET owner = ?, lease_until = ?, status = 'running', updated_at = ?
-         WHERE id IN (SELECT id FROM runs WHERE wake_at <= ? AND (owner IS NULL OR lease_until < ?)
-                        AND workflow IN (${workflows.map(() => "?").join(",")})
-                      ORDER BY wake_at LIMIT ?)
-         RETURNING *`,
-      ).all(owner, now + leaseMs, now, now, now, ...workflows, limit) as Row[];
+      const claimable = `wake_at <= ? AND (owner IS NULL OR lease_until < ?)
+        AND workflow IN (${workflows.map(() => "?").join(",")})`;
+      const rows = (
+        ids
+          ? this.stmt(
+              `UPDATE runs SET owner = ?, lease_until = ?, status = 'running', updated_at = ?
+               WHERE id IN (SELECT value FROM json_each(?) LIMIT ?) AND ${claimable}
+               RETURNING *`,
+            ).all(owner, now + leaseMs, now, JSON.stringify(ids), limit, now, now, ...workflows)
+          : this.stmt(
+              `UPDATE runs SET owner = ?, lease_until = ?, status = 'running', updated_at = ?
+               WHERE id IN (SELECT id FROM runs WHERE ${claimable} ORDER BY wake_at LIMIT ?)
+               RETURNING *`,
+            ).all(owner, now + leaseMs, now, now, now, ...workflows, limit)
+      ) as Row[];
       const inbox = this.stmt("SELECT * FROM inbox WHERE run_id = ? AND consumed_at IS NULL ORDER BY id");
       return rows.map((row) => ({
         run: toRun(row),
@@ -697,7 +706,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  watch(listener: () => void): () => void {
+  watch(listener: (change?: StoreChange) => void): () => void {
     this.listeners.add(listener);
     if (!this.watchTimer && this.path !== ":memory:") {
       this.watchTimer = setInterval(() => this.poll(), this.options.watchIntervalMs ?? 20);

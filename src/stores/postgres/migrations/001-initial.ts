@@ -1,24 +1,12 @@
-/**
- * The numbered migration list of the PostgreSQL store. Append, never edit: a schema records the
- * versions it has in `<schema>.latch_migrations` and gets every later entry applied on open (under
- * an advisory lock, so workers starting together migrate once).
- *
- * Each entry is a function of the quoted schema name, so one database can hold several Latch
- * schemas (one per test suite, per tenant, per environment).
- *
- * The state changes that other processes race against (commit, resume, cancel) are PL/pgSQL
- * functions: each is then one statement, so it costs one round trip however many rows it touches,
- * and a client paused or killed half-way never holds a lock (the server finishes or rolls back the
- * statement on its own). See README.md for the lock order they follow.
- */
+import { ident, lit, wakeChannel } from "./sql.js";
+
 /** How long the committing worker has to confirm a lifecycle delivery before others retry it, by default. */
 const OUTBOX_LEASE_MS = 30_000;
 
-export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
-  // 1: runs, their event logs, hooks, the payload inbox, workflow names.
-  (schema) => {
-    const s = ident(schema);
-    return `
+/** Migration 1: runs, their event logs, hooks, the payload inbox, workflow names, the outbox. */
+export function initialSchema(schema: string): string {
+  const s = ident(schema);
+  return `
   CREATE TABLE ${s}.runs (
     id text COLLATE "C" PRIMARY KEY,
     workflow text COLLATE "C" NOT NULL,
@@ -365,20 +353,4 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
   END
   $$;
   `;
-  },
-];
-
-/** The LISTEN/NOTIFY channel of a schema: run created, payload accepted, cancel requested. */
-export function wakeChannel(schema: string): string {
-  return `${schema}.wake`;
-}
-
-/** A quoted SQL identifier (the schema name may be a reserved word such as "user"). */
-export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** A SQL string literal. */
-function lit(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
 }
