@@ -29,10 +29,20 @@ export class BenchChild {
     readonly script: string,
     args: string[],
   ) {
-    this.process = spawn(process.execPath, ["--import", "tsx", join(benchDir, script), ...args], {
-      cwd: join(benchDir, ".."),
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
+    this.process = spawn(
+      process.execPath,
+      [
+        ...(process.env.LATCH_BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
+        "--import",
+        "tsx",
+        join(benchDir, script),
+        ...args,
+      ],
+      {
+        cwd: join(benchDir, ".."),
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      },
+    );
     live.add(this);
     this.exited = new Promise((resolve) => {
       this.process.once("exit", (code, signal) => {

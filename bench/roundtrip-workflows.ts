@@ -5,7 +5,10 @@
 import { createHook, defineWorkflow, type StepInterceptor, step, type WorkerOptions } from "../src/index.js";
 
 /** Worker settings of every bench worker, in the bench process or a worker process. */
-export const BENCH_WORKER: WorkerOptions = { concurrency: 2000 };
+export const BENCH_WORKER: WorkerOptions = {
+  concurrency: 2000,
+  ...(process.env.BENCH_RECORD_DELAY ? { recordDelayMs: Number(process.env.BENCH_RECORD_DELAY) } : {}),
+};
 
 const LIFECYCLE_HOOKS = [
   "onStart",

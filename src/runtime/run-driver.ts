@@ -36,7 +36,27 @@ export interface DriverDeps {
   intercept: Intercept;
   /** Runs lifecycle handlers for deliveries once their commit is durable. */
   dispatch: (deliveries: PreparedDelivery[]) => void;
+  /**
+   * How long events that nothing waits on (a step's start, a result while other steps run) may
+   * wait to go with the next commit (0: every step's start is durable before the step runs).
+   */
+  recordDelayMs: number;
 }
+
+/**
+ * Events that may wait for a later commit while steps run. Not held: a step's outcome (the next step
+ * starts only once it is durable, so a recorded step never re-runs because a later one crashed),
+ * a hook's registration (a step may hand its token out), a recorded now/random/uuid (a step may
+ * use it; after a crash the code would draw another).
+ */
+const HOLDABLE: ReadonlySet<LatchEvent["type"]> = new Set([
+  "run.started",
+  "run.resumed",
+  "step.started",
+  "sleep.started",
+  "sleep.completed",
+  "hook.received",
+]);
 
 export type DriverEnd =
   /**
@@ -49,9 +69,15 @@ export type DriverEnd =
 
 /**
  * Drives one claimed run until it suspends, finishes, or loses its claim: feeds the execution its
- * inputs one at a time, commits what the code did (one commit per turn, batched with other runs),
- * starts steps only after the events before them are durable, and calls onCreated after a hook's
- * registration is.
+ * inputs one at a time, commits what the code did (batched with other runs), and calls onCreated
+ * after a hook's registration is durable.
+ *
+ * Steps start without waiting for their `step.started` to be durable: the start goes with the
+ * step's result when the step ends within `recordDelayMs`, else it is committed when that time is
+ * up. A fast step then costs one commit, not two. Everything else is committed before the code
+ * goes on (see HOLDABLE), as are suspending and finishing.
+ * A run recovered from another worker (`careful`) records every start before its step runs, so a
+ * step that kills its worker is counted as a failed attempt from its second try on.
  */
 export class RunDriver {
   private queue: LatchEvent[] = [];
@@ -68,14 +94,25 @@ export class RunDriver {
   private timedOut = false;
   private checkCancel = false;
   private stopped = false;
+  /** When the oldest uncommitted event was recorded while commits were held back. */
+  private heldSince: number | undefined;
+  private readonly careful: boolean;
   /** True while the run waits on running steps or timers with nothing else to do. */
   blocked = false;
 
   constructor(
     private readonly deps: DriverDeps,
     readonly exec: Execution,
-    opts: { intro: LatchEvent; inbox: InboxRecord[]; cancelRequested: boolean; cold: boolean },
+    opts: {
+      intro: LatchEvent;
+      inbox: InboxRecord[];
+      cancelRequested: boolean;
+      cold: boolean;
+      /** Record every step start before the step runs (the run was recovered). */
+      careful: boolean;
+    },
   ) {
+    this.careful = opts.careful || deps.recordDelayMs <= 0;
     this.record(opts.intro);
     this.enqueueInbox(opts.inbox);
     this.wantCancel = opts.cancelRequested;
@@ -167,7 +204,8 @@ export class RunDriver {
         this.toNotify.length === 0 &&
         !this.wantInbox &&
         !this.checkCancel;
-      if (this.buffer.length || suspend) {
+      if (suspend || (this.buffer.length && !this.mayHold())) {
+        this.heldSince = undefined;
         const wakeAt = this.nextWake();
         if (suspend) this.record({ type: "run.suspended", wakeAt });
         const res = await this.commit(suspend ? { release: { wakeAt }, status: "suspended" } : {});
@@ -186,9 +224,24 @@ export class RunDriver {
         this.wantInbox = false;
         this.enqueueInbox(await this.deps.store.readInbox(this.runId));
       }
-      if (this.queue.length || this.buffer.length || this.tasks.length) continue;
-      if (this.running.size > 0 || this.checkCancel) await this.waitForWork();
+      const held = this.heldSince !== undefined;
+      if (this.queue.length || (this.buffer.length && !held) || this.tasks.length) continue;
+      if (this.running.size > 0 || this.checkCancel || held) await this.waitForWork();
     }
+  }
+
+  /**
+   * Whether the buffer may wait for a later commit: steps are about to start or running (their
+   * results will come with it), and nothing in it must be durable before the code goes on.
+   */
+  private mayHold(): boolean {
+    if (this.careful || this.toNotify.length > 0) return false;
+    if (this.tasks.length === 0 && this.running.size === 0) return false;
+    const now = Date.now();
+    if (this.heldSince !== undefined && now - this.heldSince >= this.deps.recordDelayMs) return false;
+    for (const e of this.buffer) if (!HOLDABLE.has(e.type)) return false;
+    this.heldSince ??= now;
+    return true;
   }
 
   /** Applies queued inputs one at a time, letting the code run after each, recording as it goes. */
@@ -291,14 +344,22 @@ export class RunDriver {
     return new Promise((resolve) => {
       const at = this.nextWake();
       const cancelTimer = at === undefined ? undefined : this.deps.clock.setTimer(at, () => this.wake?.());
+      // Held events are committed when their time is up (real time: it batches I/O, it is not a
+      // workflow timer a virtual clock should move).
+      const flush =
+        this.heldSince === undefined
+          ? undefined
+          : setTimeout(() => this.wake?.(), this.heldSince + this.deps.recordDelayMs - Date.now());
       this.wake = () => {
         this.wake = undefined;
         this.blocked = false;
         cancelTimer?.();
+        if (flush) clearTimeout(flush);
         resolve();
       };
       if (this.queue.length || this.stopped) this.wake();
-      else {
+      else if (this.heldSince === undefined) {
+        // Blocked only with nothing held back: idle() then finds every event recorded.
         this.blocked = true;
         this.deps.onBlocked?.();
       }

@@ -34,6 +34,13 @@ export interface WorkerOptions {
    * over within lease + 1 s.
    */
   pollMs?: number;
+  /**
+   * How long a step's start (and other events nothing waits on) may wait to be committed with the
+   * step's result. Default 10 ms: a step that ends sooner costs one commit, not two. 0 commits every
+   * start before its step runs. A crash within this time re-runs the step without counting the
+   * attempt; a recovered run records every start first, so crash loops are still counted.
+   */
+  recordDelayMs?: number;
 }
 
 export interface WorkerDeps {
@@ -64,6 +71,7 @@ export class Worker {
   private readonly claimBatch: number;
   private readonly recoveryMs: number;
   private readonly pollMs: number;
+  private readonly recordDelayMs: number;
   /** Runs a doorbell named that this worker does not hold: claimed by id, no scan needed. */
   private readonly wanted = new Set<string>();
   /** Runs named by a doorbell while they were being loaded or suspending: looked at again after. */
@@ -94,6 +102,7 @@ export class Worker {
     this.claimBatch = options.claimBatch ?? 256;
     this.recoveryMs = options.lifecycleRecoveryMs ?? 5_000;
     this.pollMs = options.pollMs ?? 1_000;
+    this.recordDelayMs = options.recordDelayMs ?? 10;
     this.warm = new WarmCache(options.warmCacheSize ?? 10_000);
     this.commits = new CommitQueue(deps.store);
   }
@@ -203,7 +212,12 @@ export class Worker {
   private onForeignChange(change?: StoreChange): void {
     if (change) {
       for (const id of change.created) this.named(id, {});
-      for (const id of change.payloads) this.named(id, { inbox: true });
+      for (const { runId, lastOwner } of change.payloads) {
+        // Another live worker released this run and resumes it warm; a scan takes it if not.
+        if (lastOwner === undefined || lastOwner === this.deps.owner || this.inflight.has(runId)) {
+          this.named(runId, { inbox: true });
+        }
+      }
       let expand = false;
       for (const id of change.cancels) {
         if (this.inflight.has(id)) this.named(id, { cancel: true });
@@ -416,12 +430,19 @@ export class Worker {
         onBlocked: () => this.notifyIdle(true),
         workflow,
         leaseMs: this.leaseMs,
+        recordDelayMs: this.recordDelayMs,
         hasLifecycleHooks: workflow.hooks !== undefined && Object.keys(workflow.hooks).length > 0,
         intercept: this.deps.intercept,
         dispatch: (deliveries) => this.deps.dispatcher.dispatch(run.id, deliveries[0]!.id, deliveries),
       },
       exec,
-      { intro, inbox: claim.inbox, cancelRequested: run.cancelRequested, cold },
+      {
+        intro,
+        inbox: claim.inbox,
+        cancelRequested: run.cancelRequested,
+        cold,
+        careful: crashed || claim.recovered,
+      },
     );
     this.drivers.set(run.id, driver);
     if (this.missed.delete(run.id)) driver.kick({ inbox: true, cancel: true });

@@ -72,8 +72,20 @@ export interface NewRun {
   now: number;
 }
 
+/**
+ * How long a due run is left to the worker that released it last before another worker's scan
+ * (a claim without ids) takes it. That worker holds the run in memory and is told (a `StoreChange`
+ * names it), so it resumes the run warm; if it is gone or busy, the run waits this much longer.
+ */
+export const RELEASE_AFFINITY_MS = 100;
+
 export interface ClaimedRun {
   run: RunRecord;
+  /**
+   * Another worker held the run until its lease ended (it crashed, lost its lease, or stopped and
+   * gave the claim back): what it did last may not be recorded.
+   */
+  recovered: boolean;
   /** Payloads waiting for the run, oldest first (saves the worker a round trip). */
   inbox: InboxRecord[];
 }

@@ -21,8 +21,12 @@ import type {
 export interface StoreChange {
   /** New runs, ready to be claimed. */
   created: string[];
-  /** Runs given a payload: ready to be claimed, or, when held, to read their inbox. */
-  payloads: string[];
+  /**
+   * Runs given a payload: ready to be claimed, or, when held, to read their inbox. `lastOwner`:
+   * the worker that released the run last, where the store knows it — that worker has it in
+   * memory and should claim it; the others leave it to that worker for a moment.
+   */
+  payloads: { runId: string; lastOwner?: string }[];
   /** Runs whose cancel was requested (held) or done at once (not held: lifecycle hooks to expand). */
   cancels: string[];
 }
@@ -46,8 +50,8 @@ export interface Store {
 
   /**
    * Leases up to `limit` runs that are due (wakeAt ≤ now) and not held by a live lease, in no
-   * particular order. A crashed worker's runs become claimable when its
-   * lease ends.
+   * particular order. A crashed worker's runs become claimable when its lease ends. Without `ids`,
+   * a run released by another worker is claimable RELEASE_AFFINITY_MS after it became due.
    */
   claimRuns(opts: {
     owner: string;

@@ -6,16 +6,8 @@
  * recorded was lost). Set CRASH_SEED to replay a failing schedule.
  */
 import { expect, it } from "vitest";
-import type { EventRecord } from "../../src/index.js";
-import {
-  executions,
-  logText,
-  ofType,
-  runEnded,
-  startWorker,
-  useSpace,
-  type WorkerProcess,
-} from "./harness.js";
+import type { EventRecord, RunInfo } from "../../src/index.js";
+import { executions, logText, ofType, runEnded, startWorker, useSpace, WorkerProcess } from "./harness.js";
 
 const space = useSpace();
 
@@ -129,4 +121,33 @@ it("a run survives a worker killed at random points, with no recorded outcome lo
   for (const s of STEPS) expect(final.get(s), `${s}\n${where}`).toBeGreaterThanOrEqual(1);
   const extra = [...final.values()].reduce((a, n) => a + n - 1, 0);
   expect(extra, where).toBeLessThanOrEqual(snapshots.length);
+});
+
+it("a step that kills its worker at once, every time, fails after its retries instead of looping", async () => {
+  // Its first attempt dies before its start is recorded (recordDelayMs); the run is then recovered
+  // with every start recorded first, so each later crash counts: 1 uncounted + (retries + 1) counted.
+  const retries = 1;
+  const run = await space.client.start("crash_suicide", retries);
+  const workers: WorkerProcess[] = [];
+  const ended = runEnded(space, run.id, 20_000);
+  let done: RunInfo | undefined;
+  while (!done && workers.length < 6) {
+    // Not waiting for "ready": the worker may claim the run and die before it prints it.
+    const worker = new WorkerProcess(space, { leaseMs: 300 });
+    workers.push(worker);
+    done = await Promise.race([worker.exited.then(() => undefined), ended]);
+  }
+  done ??= await ended;
+  const events = await space.client.events(run.id);
+  expect(done.status, logText(events)).toBe("failed");
+  expect(
+    ofType(events, "step.started").map((e) => e.attempt),
+    logText(events),
+  ).toEqual([1, 2]);
+  expect(ofType(events, "step.failed")[0]?.error.message, logText(events)).toMatch(
+    /the worker stopped during attempt 2 of step "die" and no retries are left/,
+  );
+  expect(executions(space, run.id, "die")).toBe(3);
+  // The last worker recorded the failure and lives on; every other one was killed by the step.
+  expect(workers).toHaveLength(4);
 });

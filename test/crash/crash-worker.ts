@@ -132,8 +132,21 @@ const timers = defineWorkflow("crash_timers", async (timeoutMs: number, sleepMs:
   return { got, expired, slept: after - before };
 });
 
+/** (h): a step that kills its own worker at once, every time it runs. */
+const suicide = defineWorkflow("crash_suicide", async (retries: number) => {
+  return step(
+    "die",
+    ({ runId }) => {
+      appendFileSync(join(markerDir!, `${runId}.die`), `${process.pid}\n`);
+      process.kill(process.pid, "SIGKILL");
+      return pause(60_000);
+    },
+    { retries, backoff: 1 },
+  );
+});
+
 const latch = await createLatch({
-  workflows: [hookWait, blockingStep, collect, loop, slowSteps, timers],
+  workflows: [hookWait, blockingStep, collect, loop, slowSteps, timers, suicide],
   store: `sqlite:${dbFile}`,
   worker: { leaseMs: Number(leaseArg ?? 1000) },
 });

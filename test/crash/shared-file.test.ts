@@ -26,6 +26,8 @@ it("a surviving worker takes over the runs of a worker killed beside it", async 
     started(workers[0]!).length >= started(workers[1]!).length ? workers : [workers[1]!, workers[0]!];
   const orphaned = started(victim!);
   expect(orphaned.length).toBeGreaterThan(0);
+  // Past the workers' recordDelayMs (10 ms): every cut attempt's start is recorded, so it counts.
+  await new Promise((r) => setTimeout(r, 100));
   await victim!.kill();
 
   for (const run of runs) {

@@ -34,6 +34,8 @@ it("a worker killed mid-step: another takes the run over within lease + 1 s and 
   const holder = await Promise.race(workers.map((w) => w.waitFor(started).then(() => w)));
   const others = workers.filter((w) => w !== holder);
 
+  // Past the worker's recordDelayMs (10 ms): the attempt's start is recorded, so the kill counts.
+  await new Promise((r) => setTimeout(r, 100));
   await holder.kill();
   const killedAt = Date.now();
   const taker = await Promise.race(others.map((w) => w.waitFor(started).then(() => w)));

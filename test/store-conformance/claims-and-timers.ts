@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { RELEASE_AFFINITY_MS } from "../../src/store/records.js";
 import { helpers, LEASE, okSeq, type StoreHarness, T0, useStores } from "./harness.js";
 
 /** claimRuns / leases / renewLeases / release with a timer / nextWakeAt. */
@@ -25,6 +26,70 @@ export function claimsAndTimers(h: StoreHarness): void {
         (await x.claim("w3", { now: T0 + 100, workflows: ["other", "nope"] })).map((c) => c.run.id),
       ).toEqual(["run_other"]);
       expect((await x.claim("w3", { now: T0 + 1000 })).map((c) => c.run.id)).toEqual(["run_later"]);
+    });
+
+    it("claims the runs named by id: only those, only when due and not held", async () => {
+      await x.started("run_held", "w2", T0);
+      await x.createRun("run_a");
+      await x.createRun("run_b");
+      await x.createRun("run_later", { now: T0 + 1000 });
+      await x.createRun("run_other", { workflow: "other" });
+      const claim = (ids: string[], now = T0) =>
+        store().claimRuns({ owner: "w1", now, leaseMs: LEASE, limit: 10, workflows: ["wf"], ids });
+      expect(await claim([])).toEqual([]);
+      const got = await claim(["run_b", "run_later", "run_other", "run_held", "run_missing"]);
+      expect(got.map((c) => [c.run.id, c.run.status, c.recovered])).toEqual([["run_b", "running", false]]);
+      // Held now: a second claim of the same id gets nothing.
+      expect(await claim(["run_b"])).toEqual([]);
+      expect((await claim(["run_a", "run_later"], T0 + 1000)).map((c) => c.run.id).sort()).toEqual([
+        "run_a",
+        "run_later",
+      ]);
+    });
+
+    it("says whether a claimed run was taken from a worker whose lease ended", async () => {
+      await x.started("run_a", "w1", T0);
+      await x.createRun("run_b", { now: T0 + LEASE });
+      const taken = await x.claim("w2", { now: T0 + LEASE + 1 });
+      expect(taken.map((c) => [c.run.id, c.recovered]).sort()).toEqual([
+        ["run_a", true],
+        ["run_b", false],
+      ]);
+    });
+
+    it("leaves a run to the worker that released it for a moment; claims by id are not held back", async () => {
+      for (const id of ["run_a", "run_b"]) {
+        const seq = await x.started(id, "w1", T0);
+        okSeq(
+          await x.commit({ runId: id, expectedSeq: seq, status: "suspended", release: { wakeAt: T0 + 10 } }),
+        );
+      }
+      // Due at T0 + 10: other workers' scans leave both to w1 until T0 + 10 + RELEASE_AFFINITY_MS.
+      expect(await x.claim("w2", { now: T0 + 10 + RELEASE_AFFINITY_MS - 1 })).toEqual([]);
+      const byId = await store().claimRuns({
+        owner: "w2",
+        now: T0 + 10,
+        leaseMs: LEASE,
+        limit: 10,
+        workflows: ["wf"],
+        ids: ["run_a"],
+      });
+      expect(byId.map((c) => c.run.id)).toEqual(["run_a"]);
+      expect((await x.claim("w1", { now: T0 + 10 })).map((c) => c.run.id)).toEqual(["run_b"]);
+    });
+
+    it("lets any worker scan a run its last worker left waiting past the affinity time", async () => {
+      const seq = await x.started("run_a", "w1", T0);
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: seq,
+          status: "suspended",
+          release: { wakeAt: T0 + 10 },
+        }),
+      );
+      const taken = await x.claim("w2", { now: T0 + 10 + RELEASE_AFFINITY_MS });
+      expect(taken.map((c) => [c.run.id, c.recovered])).toEqual([["run_a", false]]);
     });
 
     it("hands a run whose lease ended to another worker; the first one's commits are then refused", async () => {
@@ -99,8 +164,8 @@ export function claimsAndTimers(h: StoreHarness): void {
       expect(res).toEqual({ ok: true, seq: 3, pendingInbox: 0, cancelRequested: false });
       expect(await store().getRun("run_a")).toMatchObject({ status: "suspended", wakeAt: T0 + 5000 });
       expect(await store().nextWakeAt()).toBe(T0 + 5000);
-      expect(await x.claim("w2", { now: T0 + 4999 })).toEqual([]);
-      const [again] = await x.claim("w2", { now: T0 + 5000 });
+      expect(await x.claim("w1", { now: T0 + 4999 })).toEqual([]);
+      const [again] = await x.claim("w1", { now: T0 + 5000 });
       expect(again?.run).toMatchObject({ id: "run_a", status: "running", seq: 3 });
     });
 

@@ -220,7 +220,7 @@ export function hooks(h: StoreHarness): void {
       // A second payload does not push the wake-up later.
       expect((await store().getRun("run_a"))?.wakeAt).toBe(T0 + 10);
 
-      const [claimed] = await x.claim("w2", { now: T0 + 12 });
+      const [claimed] = await x.claim("w1", { now: T0 + 12 });
       expect(claimed?.run).toMatchObject({ id: "run_a", seq });
       expect(claimed?.inbox.map((i) => [i.hookId, i.payload])).toEqual([
         ["hook_1", '{"ok":true}'],

@@ -69,7 +69,7 @@ export function inboxAndCancel(h: StoreHarness): void {
       });
       expect(res).toMatchObject({ ok: true, pendingInbox: 1 });
       expect(await store().getRun("run_a")).toMatchObject({ status: "suspended", wakeAt: T0 + 2 });
-      const [again] = await x.claim("w2", { now: T0 + 2 });
+      const [again] = await x.claim("w1", { now: T0 + 2 });
       expect(again?.inbox).toHaveLength(1);
     });
   });
@@ -184,7 +184,7 @@ export function inboxAndCancel(h: StoreHarness): void {
       });
       expect(res).toMatchObject({ ok: true, cancelRequested: true });
       expect((await store().getRun("run_a"))?.wakeAt).toBe(T0 + 2);
-      const [again] = await x.claim("w2", { now: T0 + 2 });
+      const [again] = await x.claim("w1", { now: T0 + 2 });
       expect(again?.run.cancelRequested).toBe(true);
     });
 

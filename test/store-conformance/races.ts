@@ -31,7 +31,7 @@ export function races(h: StoreHarness): void {
         ]);
         expect(suspend.ok && resumed.status).toBe("accepted");
         expect(await store().getRun(id)).toMatchObject({ wakeAt: T0 + 1, status: "suspended" });
-        const [claimed] = await x.claim("w2", { now: T0 + 1 });
+        const [claimed] = await x.claim("w1", { now: T0 + 1 });
         expect(claimed?.inbox.map((m) => m.token)).toEqual([`tok_${i}`]);
       }
     });

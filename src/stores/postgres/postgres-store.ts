@@ -311,7 +311,11 @@ export class PostgresStore implements Store {
           [opts.now, opts.workflows, opts.limit, opts.owner, opts.leaseMs],
           true,
         );
-    return rows.map((row) => ({ run: toRun(row), inbox: toClaimedInbox(row.id, row.inbox) }));
+    return rows.map((row) => ({
+      run: toRun(row),
+      recovered: row.recovered === true,
+      inbox: toClaimedInbox(row.id, row.inbox),
+    }));
   }
 
   async renewLeases(owner: string, runIds: string[], now: number, leaseMs: number): Promise<string[]> {
@@ -424,6 +428,8 @@ export class PostgresStore implements Store {
     const out = await this.resumes.add(req);
     if (out.status === "expired" && (out as { expiredAt?: number | null }).expiredAt == null)
       delete out.expiredAt;
+    // Only for the notification resume_hooks sends.
+    delete (out as { lastOwner?: string }).lastOwner;
     return out;
   }
 

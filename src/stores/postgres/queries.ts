@@ -1,3 +1,4 @@
+import { RELEASE_AFFINITY_MS } from "../../store/records.js";
 import { ident } from "./migrations/index.js";
 
 /**
@@ -16,26 +17,30 @@ export function postgresQueries(schema: string) {
      * (they are the oldest work), then runs nobody holds by wake time. SKIP LOCKED: workers never
      * wait on each other's claims; a row changed meanwhile is re-checked by PostgreSQL.
      *
+     * A run another worker released is left to it for RELEASE_AFFINITY_MS after it became due:
+     * that worker was told (the notification names it) and resumes it from memory.
+     *
      * The workflow filter is written so that no index can serve it: claims must walk the wake-time
      * indexes in order. (To a planner without statistics, as on a new schema, the index on
      * workflow looks cheaper, and then every claim reads every run of the workflow.)
      */
     claimRuns: `
       WITH expired AS (
-        SELECT id FROM ${s}.runs
+        SELECT id, true AS recovered FROM ${s}.runs
          WHERE owner IS NOT NULL AND lease_until < $1 AND wake_at <= $1 AND array_position($2::text[], workflow) IS NOT NULL
          ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED
       ), ready AS (
-        SELECT id FROM ${s}.runs
+        SELECT id, false AS recovered FROM ${s}.runs
          WHERE owner IS NULL AND wake_at <= $1 AND array_position($2::text[], workflow) IS NOT NULL
+           AND (last_owner IS NULL OR last_owner = $4 OR wake_at <= $1 - ${RELEASE_AFFINITY_MS})
          ORDER BY wake_at LIMIT $3 FOR UPDATE SKIP LOCKED
       ), picked AS (
         -- CTE scans are lazy: ready runs are only read (and locked) as far as the limit needs.
-        SELECT id FROM expired UNION ALL SELECT id FROM ready LIMIT $3
+        SELECT * FROM expired UNION ALL SELECT * FROM ready LIMIT $3
       ), claimed AS (
         UPDATE ${s}.runs r SET owner = $4, lease_until = $1 + $5::bigint, status = 'running', updated_at = $1
           FROM picked WHERE r.id = picked.id
-        RETURNING r.*
+        RETURNING r.*, picked.recovered
       )
       SELECT c.*, CASE WHEN c.pending_inbox > 0 THEN (
           SELECT json_agg(json_build_array(i.id, i.token, i.hook_id, i.payload, i.received_at) ORDER BY i.id)
@@ -49,14 +54,14 @@ export function postgresQueries(schema: string) {
      */
     claimRunsById: `
       WITH picked AS (
-        SELECT id FROM ${s}.runs
+        SELECT id, owner IS NOT NULL AS recovered FROM ${s}.runs
          WHERE id = ANY($3::text[]) AND wake_at <= $1 AND (owner IS NULL OR lease_until < $1)
            AND array_position($2::text[], workflow) IS NOT NULL
          ORDER BY id FOR UPDATE SKIP LOCKED
       ), claimed AS (
         UPDATE ${s}.runs r SET owner = $4, lease_until = $1 + $5::bigint, status = 'running', updated_at = $1
           FROM picked WHERE r.id = picked.id
-        RETURNING r.*
+        RETURNING r.*, picked.recovered
       )
       SELECT c.*, CASE WHEN c.pending_inbox > 0 THEN (
           SELECT json_agg(json_build_array(i.id, i.token, i.hook_id, i.payload, i.received_at) ORDER BY i.id)

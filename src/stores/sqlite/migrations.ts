@@ -89,4 +89,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX outbox_due ON outbox (lease_until);
   `,
+  // 3: the worker that released a run last (it resumes the run warm; see RELEASE_AFFINITY_MS).
+  `
+  ALTER TABLE runs ADD COLUMN last_owner TEXT;
+  `,
 ];

@@ -20,6 +20,7 @@ import {
   type NewRun,
   type OutboxEntry,
   type Page,
+  RELEASE_AFFINITY_MS,
   type ResumeOutcome,
   type ResumeRequest,
   type RunCommit,
@@ -357,26 +358,33 @@ export class SqliteStore implements Store {
     const { owner, now, leaseMs, limit, workflows, ids } = opts;
     if (workflows.length === 0 || ids?.length === 0) return [];
     return this.write(() => {
+      // Picked and updated in one write transaction: no other writer comes in between.
       const claimable = `wake_at <= ? AND (owner IS NULL OR lease_until < ?)
         AND workflow IN (${workflows.map(() => "?").join(",")})`;
-      const rows = (
+      const picked = (
         ids
           ? this.stmt(
-              `UPDATE runs SET owner = ?, lease_until = ?, status = 'running', updated_at = ?
-               WHERE id IN (SELECT value FROM json_each(?) LIMIT ?) AND ${claimable}
-               RETURNING *`,
-            ).all(owner, now + leaseMs, now, JSON.stringify(ids), limit, now, now, ...workflows)
+              `SELECT id, owner IS NOT NULL AS recovered FROM runs
+                WHERE id IN (SELECT value FROM json_each(?) LIMIT ?) AND ${claimable}`,
+            ).all(JSON.stringify(ids), limit, now, now, ...workflows)
           : this.stmt(
-              `UPDATE runs SET owner = ?, lease_until = ?, status = 'running', updated_at = ?
-               WHERE id IN (SELECT id FROM runs WHERE ${claimable} ORDER BY wake_at LIMIT ?)
-               RETURNING *`,
-            ).all(owner, now + leaseMs, now, now, now, ...workflows, limit)
-      ) as Row[];
+              `SELECT id, owner IS NOT NULL AS recovered FROM runs WHERE ${claimable}
+                 AND (last_owner IS NULL OR last_owner = ? OR wake_at <= ?)
+               ORDER BY wake_at LIMIT ?`,
+            ).all(now, now, ...workflows, owner, now - RELEASE_AFFINITY_MS, limit)
+      ) as { id: string; recovered: number }[];
+      const take = this.stmt(
+        `UPDATE runs SET owner = ?, lease_until = ?, status = 'running', updated_at = ? WHERE id = ? RETURNING *`,
+      );
       const inbox = this.stmt("SELECT * FROM inbox WHERE run_id = ? AND consumed_at IS NULL ORDER BY id");
-      return rows.map((row) => ({
-        run: toRun(row),
-        inbox: row.pending_inbox > 0 ? (inbox.all(row.id) as Row[]).map(toInbox) : [],
-      }));
+      return picked.map(({ id, recovered }) => {
+        const row = take.get(owner, now + leaseMs, now, id) as Row;
+        return {
+          run: toRun(row),
+          recovered: recovered === 1,
+          inbox: row.pending_inbox > 0 ? (inbox.all(row.id) as Row[]).map(toInbox) : [],
+        };
+      });
     });
   }
 
@@ -508,6 +516,7 @@ export class SqliteStore implements Store {
       `UPDATE runs SET seq = ?, pending_inbox = ?, updated_at = ?,
          status = coalesce(?, status), output = coalesce(?, output), error = coalesce(?, error),
          finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
+         last_owner = CASE WHEN ? THEN owner ELSE last_owner END,
          owner = CASE WHEN ? THEN NULL ELSE owner END,
          lease_until = CASE WHEN ? THEN NULL ELSE lease_until END,
          wake_at = CASE WHEN ? THEN ? ELSE wake_at END
@@ -521,6 +530,7 @@ export class SqliteStore implements Store {
       c.error ? JSON.stringify(c.error) : null,
       terminal ? 1 : 0,
       c.now,
+      release ? 1 : 0,
       release ? 1 : 0,
       release ? 1 : 0,
       wakeAt !== undefined ? 1 : 0,

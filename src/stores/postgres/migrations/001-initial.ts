@@ -1,7 +1,4 @@
-import { ident, lit, wakeChannel } from "./sql.js";
-
-/** How long the committing worker has to confirm a lifecycle delivery before others retry it, by default. */
-const OUTBOX_LEASE_MS = 30_000;
+import { ident, lit, OUTBOX_LEASE_MS, wakeChannel } from "./sql.js";
 
 /** Migration 1: runs, their event logs, hooks, the payload inbox, workflow names, the outbox. */
 export function initialSchema(schema: string): string {

@@ -1,5 +1,8 @@
 /** SQL text helpers shared by the migrations and the queries. */
 
+/** How long the committing worker has to confirm a lifecycle delivery before others retry it, by default. */
+export const OUTBOX_LEASE_MS = 30_000;
+
 /** The LISTEN/NOTIFY channel of a schema: run created, payload accepted, cancel requested. */
 export function wakeChannel(schema: string): string {
   return `${schema}.wake`;
