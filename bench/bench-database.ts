@@ -56,8 +56,11 @@ export class TableCounter {
     return Number(row?.n ?? 0);
   }
 
-  /** Polls `count(sql)` every `everyMs` until it reaches `target`. */
-  async waitFor(sql: string, target: number, everyMs = 10): Promise<void> {
+  /**
+   * Polls `count(sql)` every `everyMs` until it reaches `target`. Not more often: a count reads the
+   * whole table, and the server it loads is the one being measured.
+   */
+  async waitFor(sql: string, target: number, everyMs = 25): Promise<void> {
     while ((await this.count(sql)) < target) await new Promise((r) => setTimeout(r, everyMs));
   }
 

@@ -243,7 +243,7 @@ try {
       const driver = make(server.url);
       const schema = `bench_${driver.name}_${round}`;
       await admin.unsafe(`CREATE SCHEMA ${schema}`);
-      await admin.unsafe(POSTGRES_MIGRATIONS[0]!(schema));
+      for (const migration of POSTGRES_MIGRATIONS) await admin.unsafe(migration(schema));
       const r = await measure(driver, schema);
       await driver.end();
       console.log(driver.name, `round ${round + 1}`, JSON.stringify(r));

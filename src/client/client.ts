@@ -149,12 +149,17 @@ export class Client {
   protected async checkWorkflow(name: string): Promise<void> {
     // Known names are cached: a name seen once stays valid; an unknown one is looked up afresh.
     if (this.knownWorkflows?.has(name)) return;
-    const known = await this.store.listWorkflows();
+    // Calls made together share one look-up.
+    this.lookingUp ??= this.store.listWorkflows().finally(() => {
+      this.lookingUp = undefined;
+    });
+    const known = await this.lookingUp;
     this.knownWorkflows = new Set(known);
     if (known.length > 0 && !known.includes(name)) throw new UnknownWorkflowError(name, known);
   }
 
   private knownWorkflows: Set<string> | undefined;
+  private lookingUp: Promise<string[]> | undefined;
 
   /** A handle on an existing run. */
   handle<R = unknown>(runId: string): RunHandle<R> {
