@@ -250,6 +250,86 @@ export function hooks(h: StoreHarness): void {
       expect(await store().readInbox("run_a")).toHaveLength(1);
     });
 
+    it("records payloads sent together each once, in the order sent, across hooks and runs", async () => {
+      for (const run of ["run_a", "run_b", "run_c"]) {
+        const seq = await x.started(run);
+        const hooks = [1, 2].map((n) => ({
+          hookId: `hook_${run}_${n}`,
+          token: `tok_${run}_${n}`,
+          kind: "hook" as const,
+          adoptEarly: false,
+        }));
+        okSeq(
+          await x.commit({
+            runId: run,
+            expectedSeq: seq,
+            events: [{ type: "run.suspended" }],
+            registerHooks: hooks,
+            status: "suspended",
+            release: {},
+          }),
+        );
+      }
+      const tokens = [
+        "tok_run_b_2",
+        "tok_run_a_1",
+        "tok_run_c_1",
+        "tok_run_a_2",
+        "tok_run_b_1",
+        "tok_run_c_2",
+      ];
+      const outs = await Promise.all(
+        tokens.map((token, i) => resume(token, { payload: String(i), now: T0 + 20 + (i % 3) })),
+      );
+      for (const [i, out] of outs.entries()) {
+        const run = tokens[i]!.slice(4, 9);
+        expect(out).toMatchObject({
+          status: "accepted",
+          runId: run,
+          hookId: `hook_${tokens[i]!.slice(4)}`,
+          repeated: false,
+        });
+      }
+      const ids = outs.map((o) => (o as { inboxId: number }).inboxId);
+      expect([...ids].sort((a, b) => a - b)).toEqual(ids);
+      expect((await store().readInbox("run_a")).map((m) => m.payload)).toEqual(["1", "3"]);
+      expect((await store().readInbox("run_b")).map((m) => m.payload)).toEqual(["0", "4"]);
+      for (const t of tokens) expect((await store().getHook(t))?.payloads).toBe(1);
+      // Woken at the earliest payload's time.
+      expect((await store().getRun("run_a"))?.wakeAt).toBe(T0 + 20);
+      expect((await store().getRun("run_c"))?.wakeAt).toBe(T0 + 22);
+      const claimed = await x.claim("w1", { now: T0 + 30 });
+      expect(claimed.map((c) => [c.run.id, c.inbox.length]).sort()).toEqual([
+        ["run_a", 2],
+        ["run_b", 2],
+        ["run_c", 2],
+      ]);
+    });
+
+    it("answers each of payloads sent together on its own: accepted, not found, expired, kept, repeated", async () => {
+      const a = await x.started("run_a");
+      okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_1", token: "live" }));
+      const b = await x.started("run_b");
+      okSeq(await x.suspendOnHook("run_b", b, { hookId: "hook_2", token: "late", expiresAt: T0 + 5 }));
+      const first = await resume("live", { idempotencyKey: "k1" });
+      const outs = await Promise.all([
+        resume("live", { payload: "2" }),
+        resume("nobody"),
+        resume("late"),
+        resume("custom-early", { ifMissing: "keep" }),
+        resume("live", { idempotencyKey: "k1" }),
+        resume("live", { payload: "3" }),
+      ]);
+      expect(outs[0]).toMatchObject({ status: "accepted", runId: "run_a", repeated: false });
+      expect(outs[1]).toEqual({ status: "not_found" });
+      expect(outs[2]).toEqual({ status: "expired", expiredAt: T0 + 5 });
+      expect(outs[3]).toMatchObject({ status: "kept", repeated: false });
+      expect(outs[4]).toEqual({ ...first, repeated: true });
+      expect(outs[5]).toMatchObject({ status: "accepted", runId: "run_a", repeated: false });
+      expect((await store().readInbox("run_a")).map((m) => m.payload)).toEqual(['{"ok":true}', "2", "3"]);
+      expect((await store().getHook("live"))?.payloads).toBe(3);
+    });
+
     it("records a payload once per idempotency key and repeats the first answer", async () => {
       const a = await x.started("run_a");
       okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_1", token: "tok" }));

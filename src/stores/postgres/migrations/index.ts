@@ -1,6 +1,7 @@
 import { initialSchema } from "./001-initial.js";
 import { batchedCalls } from "./002-batched-calls.js";
 import { resumeAffinity } from "./003-resume-affinity.js";
+import { setBasedResumes } from "./004-set-based-resumes.js";
 
 export { ident, lit, wakeChannel } from "./sql.js";
 
@@ -21,4 +22,5 @@ export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
   initialSchema,
   batchedCalls,
   resumeAffinity,
+  setBasedResumes,
 ];
