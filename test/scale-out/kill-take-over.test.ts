@@ -40,6 +40,7 @@ it("a worker killed mid-step: another takes the run over within lease + 1 s and 
   const killedAt = Date.now();
   const taker = await Promise.race(others.map((w) => w.waitFor(started).then(() => w)));
   const takeOverMs = Date.now() - killedAt;
+  console.log(`take-over of a killed worker's run after ${takeOverMs} ms (lease ${LEASE_MS} ms)`);
   expect(takeOverMs, `take-over after ${takeOverMs} ms`).toBeLessThanOrEqual(LEASE_MS + 1000);
 
   const done = await runEnded(cluster, run.id);
