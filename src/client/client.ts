@@ -26,6 +26,7 @@ import {
   type HookRecord,
   isTerminal,
   type Page,
+  type ResumeOutcome,
   type RunFilter,
   type RunRecord,
   type RunStatus,
@@ -33,7 +34,7 @@ import {
 import type { Store } from "../store/store.js";
 import { openStore, type StoreSpec } from "../stores/open.js";
 import type { Workflow } from "../workflow/define-workflow.js";
-import { definedHookSchema } from "../workflow/hook.js";
+import { definedHookNames, definedHookSchema } from "../workflow/hook.js";
 
 /** A run as clients see it: values decoded from JSON. Times are ms since the epoch. */
 export interface RunInfo {
@@ -211,19 +212,26 @@ export class Client {
       );
     }
     const json = encodeValue(payload, "payload");
-    const hook = await this.store.getHook(token);
-    if (hook?.status === "pending") {
-      validateAgainstJsonSchema(hook.schema, payload, token);
-      const own = definedHookSchema(hook.name);
+    // One round trip when the hook has no schema; else the store answers with the hook, the
+    // payload is validated against it, and sent again naming the hook it was validated against.
+    const schemaNames = definedHookNames();
+    let validatedHookId: string | undefined;
+    let out: ResumeOutcome;
+    for (;;) {
+      out = await this.store.resumeHook({
+        token,
+        payload: json,
+        idempotencyKey: key,
+        ifMissing,
+        now: this.clock.now(),
+        check: { schemaNames, validatedHookId },
+      });
+      if (out.status !== "validate") break;
+      validateAgainstJsonSchema(out.hook.schema, payload, token);
+      const own = definedHookSchema(out.hook.name);
       if (own) await parseWithSchema(own, payload, token);
+      validatedHookId = out.hook.hookId;
     }
-    const out = await this.store.resumeHook({
-      token,
-      payload: json,
-      idempotencyKey: key,
-      ifMissing,
-      now: this.clock.now(),
-    });
     switch (out.status) {
       case "accepted":
         if (!out.repeated) this.signals.ready(out.runId);

@@ -170,6 +170,14 @@ export interface ResumeRequest {
   idempotencyKey?: string;
   ifMissing: "error" | "keep";
   now: number;
+  /**
+   * Set by a caller that validates payloads before they are recorded but has not looked at the hook
+   * (one round trip instead of two): a payload for a live hook that has a stored schema, or whose
+   * name is in `schemaNames` (schemas the caller holds in code), is not recorded — the answer is
+   * `validate`, with the hook — unless that hook is `validatedHookId`, the one the caller has
+   * validated the payload against. Without `check` the payload is recorded as sent.
+   */
+  check?: { schemaNames: string[]; validatedHookId?: string };
 }
 
 export type ResumeOutcome =
@@ -177,7 +185,9 @@ export type ResumeOutcome =
   | { status: "kept"; inboxId: number; repeated: boolean }
   | { status: "not_found" }
   | { status: "expired"; expiredAt?: number }
-  | { status: "disposed" };
+  | { status: "disposed" }
+  /** Nothing recorded: validate the payload against this hook, then send it again (see `check`). */
+  | { status: "validate"; hook: HookRecord };
 
 export type CancelOutcome =
   | { status: "not_found" }

@@ -112,6 +112,11 @@ export function definedHookSchema(name: string | undefined): StandardSchemaV1 | 
   return name === undefined ? undefined : definitions.get(name);
 }
 
+/** Names of the hooks defined in this process with a schema (their payloads are validated in code). */
+export function definedHookNames(): string[] {
+  return [...definitions.keys()];
+}
+
 /**
  * Defines a typed hook once, for the workflow (`create`) and for senders (the type of the payload).
  * @example

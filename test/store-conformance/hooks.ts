@@ -330,6 +330,42 @@ export function hooks(h: StoreHarness): void {
       expect((await store().getHook("live"))?.payloads).toBe(3);
     });
 
+    it("with a check, answers validate (recording nothing) for a hook whose schema the caller has not validated against", async () => {
+      const schema = { type: "object" };
+      const hooks = [
+        { run: "run_s", hookId: "hook_s", token: "tok_s", schema },
+        { run: "run_n", hookId: "hook_n", token: "tok_n", name: "typed" },
+        { run: "run_p", hookId: "hook_p", token: "tok_p", name: "plain" },
+      ];
+      for (const { run, ...hook } of hooks) {
+        okSeq(await x.suspendOnHook(run, await x.started(run), hook));
+      }
+      const check = { schemaNames: ["typed", "other"] };
+      // Sent together, and one by one: the same answers.
+      const together = await Promise.all(["tok_s", "tok_n", "tok_p"].map((t) => resume(t, { check })));
+      expect(together[0]).toMatchObject({
+        status: "validate",
+        hook: { hookId: "hook_s", runId: "run_s", schema },
+      });
+      expect(together[1]).toMatchObject({ status: "validate", hook: { hookId: "hook_n", name: "typed" } });
+      expect(together[2]).toMatchObject({ status: "accepted", hookId: "hook_p", repeated: false });
+      expect(await store().readInbox("run_s")).toEqual([]);
+      expect(await store().readInbox("run_n")).toEqual([]);
+      expect((await store().getHook("tok_s"))?.payloads).toBe(0);
+      expect(await resume("tok_s", { check: { ...check, validatedHookId: "hook_other" } })).toMatchObject({
+        status: "validate",
+      });
+      expect(await resume("tok_s", { check: { ...check, validatedHookId: "hook_s" } })).toMatchObject({
+        status: "accepted",
+        hookId: "hook_s",
+      });
+      expect(await resume("tok_n", { check: { schemaNames: [] } })).toMatchObject({ status: "accepted" });
+      // Without a check a payload is recorded as sent; not_found and kept are unaffected.
+      expect(await resume("tok_s")).toMatchObject({ status: "accepted" });
+      expect(await resume("nobody", { check })).toEqual({ status: "not_found" });
+      expect((await store().readInbox("run_s")).length).toBe(2);
+    });
+
     it("records a payload once per idempotency key and repeats the first answer", async () => {
       const a = await x.started("run_a");
       okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_1", token: "tok" }));

@@ -446,9 +446,12 @@ export class PostgresStore implements Store {
       key: r.idempotencyKey ?? null,
       keep: r.ifMissing === "keep",
       now: r.now,
+      check: r.check ?? null,
     }));
     const [row] = await this.run("resumeHook", this.q.resumeHooks, [JSON.stringify(json)]);
-    return row!.r as ResumeOutcome[];
+    return (row!.r as (ResumeOutcome | { status: "validate"; hook: Row })[]).map((out) =>
+      out.status === "validate" ? { status: "validate", hook: toHook(out.hook) } : out,
+    );
   }
 
   async cancelRun(runId: string, now: number): Promise<CancelOutcome> {

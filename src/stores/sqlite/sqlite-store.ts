@@ -635,9 +635,18 @@ export class SqliteStore implements Store {
         }
       }
       const hook = this.stmt(
-        "SELECT id, run_id, expires_at FROM hooks WHERE token = ? AND status = 'pending'",
+        "SELECT id, run_id, expires_at, name, schema FROM hooks WHERE token = ? AND status = 'pending'",
       ).get(req.token) as Row | undefined;
       if (hook && !(hook.expires_at !== null && hook.expires_at <= req.now)) {
+        const check = req.check;
+        if (
+          check &&
+          hook.id !== check.validatedHookId &&
+          (hook.schema !== null || (hook.name !== null && check.schemaNames.includes(hook.name)))
+        ) {
+          const row = this.stmt("SELECT * FROM hooks WHERE id = ?").get(hook.id) as Row;
+          return { status: "validate", hook: toHook(row) };
+        }
         const inboxId = this.insertInbox(req, hook.id, hook.run_id);
         this.stmt("UPDATE hooks SET payloads = payloads + 1 WHERE id = ?").run(hook.id);
         this.stmt(

@@ -1,20 +1,28 @@
-import { ident, lit, wakeChannel } from "./sql.js";
+import { ident, lit, OUTBOX_LEASE_MS, wakeChannel } from "./sql.js";
 
 /**
- * Migration 2: batched creates and resumes, and doorbells that name their runs.
+ * Migration 2: batched calls, doorbells that name their runs, resume affinity.
  *
  * - `create_runs` / `resume_hooks` take many calls in one statement: the store groups the calls of
  *   many callers made while the previous batch was out (group commit), so a busy client costs one
- *   transaction per batch, not per call.
- * - Notifications carry what changed, space-separated: `r:<run>` a new run is ready, `p:<run>` a
- *   run was given a payload, `c:<run>` a run's cancel was requested or done. A worker then kicks
- *   the run it holds or claims the runs named, instead of scanning for work on every ring. An empty
+ *   transaction per batch, not per call. The common batch of resumes — distinct tokens, each held
+ *   by a live hook, no idempotency keys, nothing to validate — is recorded set-wide (one insert, two
+ *   updates); any other goes through `resume_hooks_each`, one payload at a time, same answers.
+ * - Notifications carry what changed, space-separated: `r:<run>` a new run is ready,
+ *   `p:<run>@<worker>` a run was given a payload (with the worker that released it last, which
+ *   holds it in memory), `c:<run>` a run's cancel was requested or done. A worker then kicks the
+ *   run it holds or claims the runs named, instead of scanning for work on every ring. An empty
  *   notification still means "look again at everything".
+ * - `runs.last_owner`: the worker that released the run last (see RELEASE_AFFINITY_MS).
+ * - A resume may carry a `check` (see ResumeRequest): a payload for a hook with a schema the caller
+ *   has not validated against is answered `validate`, with the hook, and not recorded.
  */
 export function batchedCalls(schema: string): string {
   const s = ident(schema);
   const channel = lit(wakeChannel(schema));
   return `
+  ALTER TABLE ${s}.runs ADD COLUMN last_owner text COLLATE "C";
+
   -- Notifies the items in as few notifications as fit (a payload holds under 8,000 bytes).
   CREATE FUNCTION ${s}.wake(p_items text[]) RETURNS void LANGUAGE plpgsql AS $$
   DECLARE
@@ -59,10 +67,133 @@ export function batchedCalls(schema: string): string {
   END
   $$;
 
+  -- commit_one as in migration 1, now noting who released the run (last_owner).
+  CREATE OR REPLACE FUNCTION ${s}.commit_one(c jsonb) RETURNS json LANGUAGE plpgsql AS $$
+  DECLARE
+    v_run_id text := c->>'runId';
+    v_now bigint := (c->>'now')::bigint;
+    v_expected integer := (c->>'expectedSeq')::integer;
+    v_run record;
+    v_hook jsonb;
+    v_closed text;
+    v_taken jsonb := '[]';
+    v_seq integer;
+    v_pending integer;
+    v_count integer;
+    v_terminal boolean := coalesce(c->>'status' IN ('succeeded', 'failed', 'cancelled', 'timed_out'), false);
+    v_release boolean;
+    v_wake bigint;
+  BEGIN
+    SELECT seq, owner, lease_until, pending_inbox, cancel_requested, workflow INTO v_run
+      FROM ${s}.runs WHERE id = v_run_id;
+    IF NOT FOUND THEN
+      RETURN json_build_object('ok', false, 'reason', 'conflict');
+    END IF;
+    IF v_run.owner IS DISTINCT FROM c->>'owner' OR v_run.lease_until < v_now THEN
+      RETURN json_build_object('ok', false, 'reason', 'lease_lost');
+    END IF;
+    IF v_run.seq <> v_expected THEN
+      RETURN json_build_object('ok', false, 'reason', 'conflict');
+    END IF;
+
+    FOR v_hook IN SELECT * FROM jsonb_array_elements(c->'registerHooks') LOOP
+      -- A live hook past its timeout gives its token up; its own run records the expiry later.
+      DELETE FROM ${s}.hook_tokens WHERE token = v_hook->>'token' AND expires_at <= v_now RETURNING hook_id INTO v_closed;
+      IF v_closed IS NOT NULL THEN
+        UPDATE ${s}.hooks SET status = 'expired', closed_at = v_now WHERE id = v_closed;
+      END IF;
+      IF EXISTS (SELECT 1 FROM ${s}.hook_tokens WHERE token = v_hook->>'token') THEN
+        v_taken := v_taken || to_jsonb(v_hook->>'hookId');
+      END IF;
+    END LOOP;
+    IF jsonb_array_length(v_taken) > 0 THEN
+      RETURN json_build_object('ok', false, 'reason', 'token_taken', 'hookIds', v_taken);
+    END IF;
+
+    INSERT INTO ${s}.events (run_id, seq, type, data, at)
+      SELECT v_run_id, v_expected + e.ord, e.ev->>0, e.ev->>1, v_now
+        FROM jsonb_array_elements(c->'events') WITH ORDINALITY AS e(ev, ord);
+    v_seq := v_expected + jsonb_array_length(c->'events');
+
+    v_pending := v_run.pending_inbox;
+    FOR v_hook IN SELECT * FROM jsonb_array_elements(c->'registerHooks') LOOP
+      INSERT INTO ${s}.hooks (id, run_id, token, name, kind, status, schema, metadata, created_at, expires_at)
+      VALUES (v_hook->>'hookId', v_run_id, v_hook->>'token', v_hook->>'name', v_hook->>'kind', 'pending',
+              v_hook->>'schema', v_hook->>'metadata', v_now, (v_hook->>'expiresAt')::bigint);
+      INSERT INTO ${s}.hook_tokens (hook_id, token, run_id, expires_at)
+      VALUES (v_hook->>'hookId', v_hook->>'token', v_run_id, (v_hook->>'expiresAt')::bigint);
+      IF (v_hook->>'adoptEarly')::boolean THEN
+        UPDATE ${s}.inbox SET hook_id = v_hook->>'hookId', run_id = v_run_id
+         WHERE token = v_hook->>'token' AND hook_id IS NULL;
+        GET DIAGNOSTICS v_count = ROW_COUNT;
+        IF v_count > 0 THEN
+          v_pending := v_pending + v_count;
+          UPDATE ${s}.hooks SET payloads = payloads + v_count WHERE id = v_hook->>'hookId';
+        END IF;
+      END IF;
+    END LOOP;
+
+    FOR v_hook IN SELECT * FROM jsonb_array_elements(c->'closeHooks') LOOP
+      DELETE FROM ${s}.hook_tokens WHERE hook_id = v_hook->>0;
+      IF FOUND THEN
+        UPDATE ${s}.hooks SET status = v_hook->>1, closed_at = v_now WHERE id = v_hook->>0;
+      END IF;
+    END LOOP;
+    IF (c->>'closeAllHooks')::boolean THEN
+      WITH gone AS (DELETE FROM ${s}.hook_tokens WHERE run_id = v_run_id RETURNING hook_id)
+      UPDATE ${s}.hooks SET status = 'disposed', closed_at = v_now WHERE id = ANY(ARRAY(SELECT hook_id FROM gone));
+    END IF;
+    IF jsonb_array_length(c->'outbox') > 0 THEN
+      -- Leased to the committing worker, which delivers at once; others retry after the lease.
+      INSERT INTO ${s}.outbox (id, run_id, workflow, handler, event, created_at, owner, lease_until, attempts)
+      SELECT o->>'id', v_run_id, v_run.workflow, o->>'handler', o->>'event', v_now, c->>'owner',
+             v_now + coalesce((c->>'outboxLeaseMs')::bigint, ${OUTBOX_LEASE_MS}), 1
+        FROM jsonb_array_elements(c->'outbox') o;
+    END IF;
+    IF jsonb_array_length(c->'consumeInbox') > 0 THEN
+      -- Arrays, not joins against the JSON: the planner then always looks rows up by key.
+      UPDATE ${s}.inbox SET consumed_at = v_now
+       WHERE run_id = v_run_id AND id = ANY(ARRAY(SELECT jsonb_array_elements_text(c->'consumeInbox')::bigint))
+         AND consumed_at IS NULL;
+      GET DIAGNOSTICS v_count = ROW_COUNT;
+      v_pending := v_pending - v_count;
+    END IF;
+
+    v_release := v_terminal OR (c->>'release')::boolean;
+    IF v_release AND NOT v_terminal THEN
+      v_wake := CASE WHEN v_pending > 0 OR v_run.cancel_requested THEN v_now ELSE (c->>'wakeAt')::bigint END;
+    END IF;
+    UPDATE ${s}.runs SET
+        seq = v_seq, pending_inbox = v_pending, updated_at = v_now,
+        status = coalesce(c->>'status', status),
+        output = coalesce(c->>'output', output),
+        error = coalesce(c->>'error', error),
+        finished_at = CASE WHEN v_terminal THEN v_now ELSE finished_at END,
+        owner = CASE WHEN v_release THEN NULL ELSE owner END,
+        last_owner = CASE WHEN v_release THEN owner ELSE last_owner END,
+        lease_until = CASE WHEN v_release THEN NULL ELSE lease_until END,
+        wake_at = CASE WHEN v_release THEN v_wake ELSE wake_at END
+     WHERE id = v_run_id;
+    RETURN json_build_object('ok', true, 'seq', v_seq, 'pendingInbox', v_pending,
+                             'cancelRequested', v_run.cancel_requested);
+  END
+  $$;
+
+  -- Whether a payload for this live hook must wait for the caller to validate it: the caller asked
+  -- (p_check: {schemaNames, validatedHookId}), has not validated against this hook, and the hook
+  -- has a stored schema or a name whose schema the caller holds in code.
+  CREATE FUNCTION ${s}.needs_check(p_check jsonb, p_hook_id text) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT coalesce(jsonb_typeof(p_check), 'null') <> 'null'
+       AND p_hook_id IS DISTINCT FROM p_check->>'validatedHookId'
+       AND EXISTS (SELECT 1 FROM ${s}.hooks h WHERE h.id = p_hook_id AND (h.schema IS NOT NULL OR EXISTS (
+             SELECT 1 FROM jsonb_array_elements_text(p_check->'schemaNames') n WHERE n = h.name)))
+  $$;
+
   -- One resume (see ResumeRequest / ResumeOutcome). The caller holds the token's lock and the row
   -- lock of the run whose live hook has the token, if any: the hook read here cannot close or
   -- change before the payload is recorded.
-  CREATE FUNCTION ${s}.resume_one(p_token text, p_payload text, p_key text, p_keep boolean, p_now bigint)
+  CREATE FUNCTION ${s}.resume_one(p_token text, p_payload text, p_key text, p_keep boolean, p_now bigint,
+                                 p_check jsonb)
     RETURNS json LANGUAGE plpgsql AS $$
   DECLARE
     v_seen record;
@@ -71,6 +202,8 @@ export function batchedCalls(schema: string): string {
     v_expires bigint;
     v_status text;
     v_inbox bigint;
+    v_last_owner text;
+    v_hook ${s}.hooks;
   BEGIN
     IF p_key IS NOT NULL THEN
       SELECT id, hook_id, run_id INTO v_seen FROM ${s}.inbox WHERE token = p_token AND idempotency_key = p_key;
@@ -84,14 +217,18 @@ export function batchedCalls(schema: string): string {
     SELECT hook_id, run_id, expires_at INTO v_hook_id, v_run_id, v_expires
       FROM ${s}.hook_tokens WHERE token = p_token;
     IF v_hook_id IS NOT NULL AND NOT coalesce(v_expires <= p_now, false) THEN
+      IF ${s}.needs_check(p_check, v_hook_id) THEN
+        SELECT * INTO v_hook FROM ${s}.hooks WHERE id = v_hook_id;
+        RETURN json_build_object('status', 'validate', 'hook', row_to_json(v_hook));
+      END IF;
       INSERT INTO ${s}.inbox (token, hook_id, run_id, payload, idempotency_key, received_at)
         VALUES (p_token, v_hook_id, v_run_id, p_payload, p_key, p_now) RETURNING id INTO v_inbox;
       UPDATE ${s}.hooks SET payloads = payloads + 1 WHERE id = v_hook_id;
       UPDATE ${s}.runs SET pending_inbox = pending_inbox + 1,
           wake_at = CASE WHEN wake_at IS NULL OR wake_at > p_now THEN p_now ELSE wake_at END
-       WHERE id = v_run_id;
+       WHERE id = v_run_id RETURNING last_owner INTO v_last_owner;
       RETURN json_build_object('status', 'accepted', 'runId', v_run_id, 'hookId', v_hook_id,
-                               'inboxId', v_inbox, 'repeated', false);
+                               'inboxId', v_inbox, 'repeated', false, 'lastOwner', v_last_owner);
     END IF;
     IF p_keep THEN
       INSERT INTO ${s}.inbox (token, hook_id, run_id, payload, idempotency_key, received_at)
@@ -112,10 +249,10 @@ export function batchedCalls(schema: string): string {
   END
   $$;
 
-  -- Many resumes, in order, in one transaction: [{token, payload, key, keep, now}]. Returns the
-  -- outcomes as a JSON array. Locks in the one global order (tokens, then runs), all before the
-  -- first change: a batch never deadlocks with a commit, a cancel or another batch.
-  CREATE FUNCTION ${s}.resume_hooks(batch jsonb) RETURNS json LANGUAGE plpgsql AS $$
+  -- Many resumes, one at a time, in order, in one transaction: [{token, payload, key, keep, now,
+  -- check}]. Returns the outcomes as a JSON array. Locks in the one global order (tokens, then
+  -- runs), all before the first change: a batch never deadlocks with a commit, a cancel or another.
+  CREATE FUNCTION ${s}.resume_hooks_each(batch jsonb) RETURNS json LANGUAGE plpgsql AS $$
   DECLARE
     v_token text;
     v_run_id text;
@@ -138,10 +275,10 @@ export function batchedCalls(schema: string): string {
     END LOOP;
     FOR v_item IN SELECT * FROM jsonb_array_elements(batch) LOOP
       v_out := ${s}.resume_one(v_item->>'token', v_item->>'payload', v_item->>'key',
-                               (v_item->>'keep')::boolean, (v_item->>'now')::bigint);
+                               (v_item->>'keep')::boolean, (v_item->>'now')::bigint, v_item->'check');
       v_results := v_results || v_out;
       IF v_out->>'status' = 'accepted' AND NOT (v_out->>'repeated')::boolean THEN
-        v_woken := v_woken || ('p:' || (v_out->>'runId'));
+        v_woken := v_woken || ('p:' || (v_out->>'runId') || coalesce('@' || (v_out->>'lastOwner'), ''));
       END IF;
     END LOOP;
     IF cardinality(v_woken) > 0 THEN
@@ -150,6 +287,66 @@ export function batchedCalls(schema: string): string {
     RETURN array_to_json(v_results);
   END
   $$;
+
+  -- The common batch set-wide (see above); any other through resume_hooks_each.
+  CREATE FUNCTION ${s}.resume_hooks(batch jsonb) RETURNS json LANGUAGE plpgsql AS $$
+  DECLARE
+    v_n integer := jsonb_array_length(batch);
+    v_tokens text[];
+    v_live integer;
+    v_out json;
+    v_woken text[];
+  BEGIN
+    IF v_n < 2 OR EXISTS (SELECT 1 FROM jsonb_array_elements(batch) i WHERE i->>'key' IS NOT NULL) THEN
+      RETURN ${s}.resume_hooks_each(batch);
+    END IF;
+    SELECT array_agg(DISTINCT i->>'token' ORDER BY i->>'token') INTO v_tokens FROM jsonb_array_elements(batch) i;
+    IF cardinality(v_tokens) <> v_n THEN
+      RETURN ${s}.resume_hooks_each(batch);
+    END IF;
+    -- The one lock order: tokens (sorted), then the runs of their live hooks (sorted).
+    PERFORM ${s}.lock_token(t) FROM unnest(v_tokens) t;
+    PERFORM 1 FROM ${s}.runs WHERE id IN (SELECT run_id FROM ${s}.hook_tokens WHERE token = ANY(v_tokens))
+      ORDER BY id FOR UPDATE;
+    SELECT count(*) INTO v_live
+      FROM jsonb_array_elements(batch) i JOIN ${s}.hook_tokens t ON t.token = i->>'token'
+     WHERE (t.expires_at IS NULL OR t.expires_at > (i->>'now')::bigint)
+       AND NOT ${s}.needs_check(i->'check', t.hook_id);
+    IF v_live <> v_n THEN
+      RETURN ${s}.resume_hooks_each(batch);
+    END IF;
+
+    WITH live AS (
+      SELECT x.ord, x.i->>'token' AS token, x.i->>'payload' AS payload, (x.i->>'now')::bigint AS now,
+             t.hook_id, t.run_id
+        FROM jsonb_array_elements(batch) WITH ORDINALITY AS x(i, ord)
+        JOIN ${s}.hook_tokens t ON t.token = x.i->>'token'
+    ), added AS (
+      -- Inbox ids follow the batch's order: payloads are delivered in the order they were accepted.
+      INSERT INTO ${s}.inbox (token, hook_id, run_id, payload, idempotency_key, received_at)
+      SELECT token, hook_id, run_id, payload, NULL, now FROM live ORDER BY ord
+      RETURNING id, token
+    ), counted AS (
+      UPDATE ${s}.hooks h SET payloads = payloads + 1 FROM live WHERE h.id = live.hook_id
+    ), woken AS (
+      UPDATE ${s}.runs r SET pending_inbox = r.pending_inbox + w.n,
+          wake_at = CASE WHEN r.wake_at IS NULL OR r.wake_at > w.first THEN w.first ELSE r.wake_at END
+        FROM (SELECT run_id, count(*) AS n, min(now) AS first FROM live GROUP BY run_id) w
+       WHERE r.id = w.run_id
+      RETURNING r.id, r.last_owner
+    )
+    SELECT json_agg(json_build_object('status', 'accepted', 'runId', live.run_id, 'hookId', live.hook_id,
+                                      'inboxId', added.id, 'repeated', false) ORDER BY live.ord),
+           array_agg(DISTINCT 'p:' || woken.id || coalesce('@' || woken.last_owner, ''))
+      INTO v_out, v_woken
+      FROM live JOIN added ON added.token = live.token JOIN woken ON woken.id = live.run_id;
+    PERFORM ${s}.wake(v_woken);
+    RETURN v_out;
+  END
+  $$;
+  -- Planned with each batch's values: a plan kept from when the tables were empty would scan them.
+  ALTER FUNCTION ${s}.resume_hooks(jsonb) SET plan_cache_mode = force_custom_plan;
+
   DROP FUNCTION ${s}.resume_hook(text, text, text, boolean, bigint);
 
   -- cancel_run as in migration 1, now naming the run in its notification.

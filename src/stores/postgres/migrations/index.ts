@@ -1,7 +1,5 @@
 import { initialSchema } from "./001-initial.js";
 import { batchedCalls } from "./002-batched-calls.js";
-import { resumeAffinity } from "./003-resume-affinity.js";
-import { setBasedResumes } from "./004-set-based-resumes.js";
 
 export { ident, lit, wakeChannel } from "./sql.js";
 
@@ -18,9 +16,4 @@ export { ident, lit, wakeChannel } from "./sql.js";
  * touches, and a client paused or killed half-way never holds a lock (the server finishes or rolls
  * back the statement on its own). See ../README.md for the lock order they follow.
  */
-export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [
-  initialSchema,
-  batchedCalls,
-  resumeAffinity,
-  setBasedResumes,
-];
+export const POSTGRES_MIGRATIONS: readonly ((schema: string) => string)[] = [initialSchema, batchedCalls];
