@@ -5,9 +5,8 @@ import { parserFor } from "./connection.js";
 /**
  * The cross-process doorbell: one dedicated connection (outside the pool, which would recycle it)
  * that LISTENs on the schema's channel. Notifications name what changed (`r:`, `p:`, `c:` + run id,
- * `p:<run>@<worker>` with the worker that released the run last; space-separated; see migrations
- * 2 and 3); a burst of them is rung as a few calls, each with everything
- * named since the last (see ring). When the connection drops it reconnects with back-off; each time
+ * `p:<run>@<worker>` with the worker that released the run last; space-separated; see migration
+ * 2); a burst of them is rung as a few calls, each with everything named since the last (see ring). When the connection drops it reconnects with back-off; each time
  * LISTEN becomes active it rings once without a change ("look at everything"), because anything
  * sent before (or while it was away) was missed.
  */
