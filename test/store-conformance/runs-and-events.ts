@@ -171,6 +171,134 @@ export function runsAndEvents(h: StoreHarness): void {
       expect(await store().commit([])).toEqual([]);
     });
 
+    it("applies a batch of commits of different runs together, each exactly as it would alone", async () => {
+      // Five runs held by w1: one suspends on a new hook, one consumes a payload and finishes, one
+      // closes one hook and goes on, one is refused (stale seq), one suspends with a payload waiting.
+      for (const id of ["run_a", "run_b", "run_c", "run_d", "run_e"]) await x.createRun(id);
+      const seq = Object.fromEntries((await x.claim("w1")).map((c) => [c.run.id, c.run.seq]));
+      for (const [run, token] of [
+        ["run_b", "tok_b"],
+        ["run_c", "tok_c1"],
+        ["run_e", "tok_e"],
+      ] as const) {
+        seq[run] = okSeq(
+          await x.commit({
+            runId: run,
+            expectedSeq: seq[run]!,
+            registerHooks: [{ hookId: `hook_${token}`, token, kind: "hook", adoptEarly: false }],
+            events: [{ type: "run.started" }],
+          }),
+        );
+      }
+      seq.run_c = okSeq(
+        await x.commit({
+          runId: "run_c",
+          expectedSeq: seq.run_c!,
+          registerHooks: [{ hookId: "hook_tok_c2", token: "tok_c2", kind: "hook", adoptEarly: false }],
+        }),
+      );
+      const pay = (token: string) =>
+        store().resumeHook({ token, payload: "1", ifMissing: "error", now: T0 + 1 });
+      const inboxB = ((await pay("tok_b")) as { inboxId: number }).inboxId;
+      await pay("tok_e");
+      const results = await store().commit([
+        {
+          runId: "run_a",
+          owner: "w1",
+          expectedSeq: seq.run_a!,
+          now: T0 + 2,
+          events: [
+            { type: "run.started" },
+            { type: "hook.created", callSeq: 0, hookId: "hook_a", token: "tok_a", kind: "hook" },
+            { type: "run.suspended", wakeAt: T0 + 500 },
+          ],
+          registerHooks: [
+            { hookId: "hook_a", token: "tok_a", kind: "hook", expiresAt: T0 + 500, adoptEarly: true },
+          ],
+          status: "suspended",
+          release: { wakeAt: T0 + 500 },
+          outbox: [{ id: "dlv_a", handler: "batch", event: "[]" }],
+        },
+        {
+          runId: "run_b",
+          owner: "w1",
+          expectedSeq: seq.run_b!,
+          now: T0 + 2,
+          events: [{ type: "run.succeeded", output: "7" }],
+          consumeInbox: [inboxB, inboxB],
+          closeAllHooks: true,
+          status: "succeeded",
+          output: "7",
+        },
+        {
+          runId: "run_c",
+          owner: "w1",
+          expectedSeq: seq.run_c!,
+          now: T0 + 2,
+          events: [{ type: "hook.disposed", hookId: "hook_tok_c1", token: "tok_c1", reason: "disposed" }],
+          closeHooks: [{ hookId: "hook_tok_c1", status: "disposed" }],
+        },
+        {
+          runId: "run_d",
+          owner: "w1",
+          expectedSeq: seq.run_d! + 5,
+          now: T0 + 2,
+          events: [{ type: "run.started" }],
+        },
+        {
+          runId: "run_e",
+          owner: "w1",
+          expectedSeq: seq.run_e!,
+          now: T0 + 2,
+          events: [{ type: "run.suspended" }],
+          status: "suspended",
+          release: {},
+        },
+      ]);
+      expect(results).toEqual([
+        { ok: true, seq: 4, pendingInbox: 0, cancelRequested: false },
+        { ok: true, seq: 3, pendingInbox: 0, cancelRequested: false },
+        { ok: true, seq: 3, pendingInbox: 0, cancelRequested: false },
+        { ok: false, reason: "conflict" },
+        { ok: true, seq: 3, pendingInbox: 1, cancelRequested: false },
+      ]);
+      expect((await store().readEvents("run_a")).map((e) => e.type)).toEqual([
+        "run.created",
+        "run.started",
+        "hook.created",
+        "run.suspended",
+      ]);
+      expect(await store().getRun("run_a")).toMatchObject({ status: "suspended", wakeAt: T0 + 500, seq: 4 });
+      expect(await store().getHook("tok_a")).toMatchObject({
+        hookId: "hook_a",
+        status: "pending",
+        expiresAt: T0 + 500,
+      });
+      expect(await store().getRun("run_b")).toMatchObject({
+        status: "succeeded",
+        output: "7",
+        finishedAt: T0 + 2,
+      });
+      expect(await store().readInbox("run_b")).toEqual([]);
+      expect(await store().getHook("tok_b")).toMatchObject({ status: "disposed", closedAt: T0 + 2 });
+      expect(await store().getHook("tok_c1")).toMatchObject({ status: "disposed", closedAt: T0 + 2 });
+      expect(await store().getHook("tok_c2")).toMatchObject({ status: "pending" });
+      expect(await store().getRun("run_c")).toMatchObject({ status: "running", seq: 3 });
+      expect(await store().readEvents("run_d")).toHaveLength(1);
+      expect(await store().getRun("run_e")).toMatchObject({ status: "suspended", wakeAt: T0 + 2 });
+      // The outbox entry is leased to w1, then due for anyone.
+      const due = (now: number) =>
+        store().claimOutbox({ owner: "w2", now, leaseMs: 1000, limit: 10, workflows: [WF] });
+      expect(await due(T0 + 3)).toEqual([]);
+      expect((await due(T0 + 2 + 3_600_000)).map((o) => o.id)).toEqual(["dlv_a"]);
+      // Released runs: claimable again (run_e at once, its payload waiting), run_a at its timer.
+      const again = await x.claim("w1", { now: T0 + 500 });
+      expect(again.map((c) => [c.run.id, c.inbox.length]).sort()).toEqual([
+        ["run_a", 0],
+        ["run_e", 1],
+      ]);
+    });
+
     it("records a terminal status with its output or error, and the run leaves the queue", async () => {
       const seq = await x.started("run_a");
       await x.createRun("run_b");

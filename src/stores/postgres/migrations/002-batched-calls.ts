@@ -179,6 +179,132 @@ export function batchedCalls(schema: string): string {
   END
   $$;
 
+  -- commit_runs: the common batch set-wide, any other through migration 1's function, renamed
+  -- commit_runs_each, with the same answers. Common: two or more commits of distinct runs; new
+  -- tokens free (no live or expired hook holds them, no payload kept for them) and distinct; no
+  -- commit that both registers and closes hooks, or closes some hooks and then all.
+  ALTER FUNCTION ${s}.commit_runs(jsonb) RENAME TO commit_runs_each;
+
+  CREATE FUNCTION ${s}.commit_runs(batch jsonb) RETURNS json LANGUAGE plpgsql AS $$
+  DECLARE
+    v_n integer := jsonb_array_length(batch);
+    v_tokens text[];
+    v_registered integer;
+    v_out json;
+  BEGIN
+    IF v_n < 2 OR (SELECT count(DISTINCT c->>'runId') FROM jsonb_array_elements(batch) c) <> v_n
+       OR EXISTS (SELECT 1 FROM jsonb_array_elements(batch) c
+                   WHERE (jsonb_array_length(c->'registerHooks') > 0 AND
+                          (jsonb_array_length(c->'closeHooks') > 0 OR (c->>'closeAllHooks')::boolean))
+                      OR (jsonb_array_length(c->'closeHooks') > 0 AND (c->>'closeAllHooks')::boolean)) THEN
+      RETURN ${s}.commit_runs_each(batch);
+    END IF;
+    SELECT coalesce(array_agg(DISTINCT h->>'token' ORDER BY h->>'token'), '{}'), count(*)
+      INTO v_tokens, v_registered
+      FROM jsonb_array_elements(batch) c, jsonb_array_elements(c->'registerHooks') h;
+    IF cardinality(v_tokens) <> v_registered THEN
+      RETURN ${s}.commit_runs_each(batch);
+    END IF;
+    -- The one lock order: tokens (sorted), then runs (sorted).
+    PERFORM ${s}.lock_token(t) FROM unnest(v_tokens) t;
+    PERFORM 1 FROM ${s}.runs WHERE id IN (SELECT c->>'runId' FROM jsonb_array_elements(batch) c)
+      ORDER BY id FOR UPDATE;
+    IF cardinality(v_tokens) > 0 AND (
+         EXISTS (SELECT 1 FROM ${s}.hook_tokens WHERE token = ANY(v_tokens))
+         OR EXISTS (SELECT 1 FROM ${s}.inbox WHERE token = ANY(v_tokens) AND hook_id IS NULL)) THEN
+      RETURN ${s}.commit_runs_each(batch);
+    END IF;
+
+    -- Every write below sees the rows as they were before this statement: the conditions above
+    -- make sure no two of its parts touch the same row.
+    WITH c AS (
+      SELECT x.ord, x.c, x.c->>'runId' AS run_id, (x.c->>'now')::bigint AS now,
+             (x.c->>'expectedSeq')::integer AS expected
+        FROM jsonb_array_elements(batch) WITH ORDINALITY AS x(c, ord)
+    ), checked AS (
+      SELECT c.*, r.pending_inbox, r.cancel_requested, r.workflow,
+             CASE WHEN r.id IS NULL THEN 'conflict'
+                  WHEN r.owner IS DISTINCT FROM c.c->>'owner' OR r.lease_until < c.now THEN 'lease_lost'
+                  WHEN r.seq <> c.expected THEN 'conflict' END AS refused
+        FROM c LEFT JOIN ${s}.runs r ON r.id = c.run_id
+    ), ok AS (
+      SELECT * FROM checked WHERE refused IS NULL
+    ), ev AS (
+      INSERT INTO ${s}.events (run_id, seq, type, data, at)
+      SELECT ok.run_id, ok.expected + e.ord, e.ev->>0, e.ev->>1, ok.now
+        FROM ok, jsonb_array_elements(ok.c->'events') WITH ORDINALITY AS e(ev, ord)
+    ), registered AS (
+      SELECT ok.run_id, ok.now, h FROM ok, jsonb_array_elements(ok.c->'registerHooks') h
+    ), hk AS (
+      INSERT INTO ${s}.hooks (id, run_id, token, name, kind, status, schema, metadata, created_at, expires_at)
+      SELECT h->>'hookId', run_id, h->>'token', h->>'name', h->>'kind', 'pending', h->>'schema',
+             h->>'metadata', now, (h->>'expiresAt')::bigint
+        FROM registered
+    ), tk AS (
+      INSERT INTO ${s}.hook_tokens (hook_id, token, run_id, expires_at)
+      SELECT h->>'hookId', h->>'token', run_id, (h->>'expiresAt')::bigint FROM registered
+    ), closed AS (
+      DELETE FROM ${s}.hook_tokens t
+       USING (SELECT h->>0 AS hook_id, h->>1 AS status, ok.now
+                FROM ok, jsonb_array_elements(ok.c->'closeHooks') h) l
+       WHERE t.hook_id = l.hook_id
+      RETURNING t.hook_id, l.status, l.now
+    ), closed_hooks AS (
+      UPDATE ${s}.hooks h SET status = closed.status, closed_at = closed.now FROM closed WHERE h.id = closed.hook_id
+    ), gone AS (
+      DELETE FROM ${s}.hook_tokens t USING ok
+       WHERE (ok.c->>'closeAllHooks')::boolean AND t.run_id = ok.run_id
+      RETURNING t.hook_id, ok.now
+    ), gone_hooks AS (
+      UPDATE ${s}.hooks h SET status = 'disposed', closed_at = gone.now FROM gone WHERE h.id = gone.hook_id
+    ), ob AS (
+      -- Leased to the committing worker, which delivers at once; others retry after the lease.
+      INSERT INTO ${s}.outbox (id, run_id, workflow, handler, event, created_at, owner, lease_until, attempts)
+      SELECT o->>'id', ok.run_id, ok.workflow, o->>'handler', o->>'event', ok.now, ok.c->>'owner',
+             ok.now + coalesce((ok.c->>'outboxLeaseMs')::bigint, ${OUTBOX_LEASE_MS}), 1
+        FROM ok, jsonb_array_elements(ok.c->'outbox') o
+    ), consumed AS (
+      UPDATE ${s}.inbox i SET consumed_at = l.now
+        FROM (SELECT DISTINCT ok.run_id, ok.now, ci::bigint AS id
+                FROM ok, jsonb_array_elements_text(ok.c->'consumeInbox') ci) l
+       WHERE i.id = l.id AND i.run_id = l.run_id AND i.consumed_at IS NULL
+      RETURNING i.run_id
+    ), fin AS (
+      SELECT ok.*, ok.expected + jsonb_array_length(ok.c->'events') AS new_seq,
+             ok.pending_inbox - (SELECT count(*) FROM consumed WHERE consumed.run_id = ok.run_id) AS pending,
+             coalesce(ok.c->>'status' IN ('succeeded', 'failed', 'cancelled', 'timed_out'), false) AS terminal,
+             coalesce(ok.c->>'status' IN ('succeeded', 'failed', 'cancelled', 'timed_out'), false)
+               OR (ok.c->>'release')::boolean AS release
+        FROM ok
+    ), updated AS (
+      UPDATE ${s}.runs r SET
+          seq = fin.new_seq, pending_inbox = fin.pending, updated_at = fin.now,
+          status = coalesce(fin.c->>'status', r.status),
+          output = coalesce(fin.c->>'output', r.output),
+          error = coalesce(fin.c->>'error', r.error),
+          finished_at = CASE WHEN fin.terminal THEN fin.now ELSE r.finished_at END,
+          last_owner = CASE WHEN fin.release THEN r.owner ELSE r.last_owner END,
+          owner = CASE WHEN fin.release THEN NULL ELSE r.owner END,
+          lease_until = CASE WHEN fin.release THEN NULL ELSE r.lease_until END,
+          wake_at = CASE WHEN fin.terminal THEN NULL
+                         WHEN fin.release THEN CASE WHEN fin.pending > 0 OR fin.cancel_requested THEN fin.now
+                                                    ELSE (fin.c->>'wakeAt')::bigint END
+                         ELSE r.wake_at END
+        FROM fin WHERE r.id = fin.run_id
+    )
+    SELECT json_agg(CASE WHEN checked.refused IS NULL
+                      THEN json_build_object('ok', true, 'seq', fin.new_seq, 'pendingInbox', fin.pending,
+                                             'cancelRequested', fin.cancel_requested)
+                      ELSE json_build_object('ok', false, 'reason', checked.refused) END
+                    ORDER BY checked.ord)
+      INTO v_out
+      FROM checked LEFT JOIN fin ON fin.ord = checked.ord;
+    RETURN v_out;
+  END
+  $$;
+  -- Planned with each batch's values: a plan kept from when the tables were empty would scan them.
+  ALTER FUNCTION ${s}.commit_runs(jsonb) SET plan_cache_mode = force_custom_plan;
+
   -- Whether a payload for this live hook must wait for the caller to validate it: the caller asked
   -- (p_check: {schemaNames, validatedHookId}), has not validated against this hook, and the hook
   -- has a stored schema or a name whose schema the caller holds in code.
