@@ -179,13 +179,13 @@ export function batchedCalls(schema: string): string {
   END
   $$;
 
-  -- commit_runs: the common batch set-wide, any other through migration 1's function, renamed
-  -- commit_runs_each, with the same answers. Common: two or more commits of distinct runs; new
+  -- commit_runs: the common batch set-wide (commit_runs_set), any other through migration 1's
+  -- function, renamed commit_runs_each, with the same answers. Common: two or more commits of distinct runs; new
   -- tokens free (no live or expired hook holds them, no payload kept for them) and distinct; no
   -- commit that both registers and closes hooks, or closes some hooks and then all.
   ALTER FUNCTION ${s}.commit_runs(jsonb) RENAME TO commit_runs_each;
 
-  CREATE FUNCTION ${s}.commit_runs(batch jsonb) RETURNS json LANGUAGE plpgsql AS $$
+  CREATE FUNCTION ${s}.commit_runs_set(batch jsonb) RETURNS json LANGUAGE plpgsql AS $$
   DECLARE
     v_n integer := jsonb_array_length(batch);
     v_tokens text[];
@@ -303,7 +303,17 @@ export function batchedCalls(schema: string): string {
   END
   $$;
   -- Planned with each batch's values: a plan kept from when the tables were empty would scan them.
-  ALTER FUNCTION ${s}.commit_runs(jsonb) SET plan_cache_mode = force_custom_plan;
+  -- (Only here: set on commit_runs, it would also replan every statement of a lone commit.)
+  ALTER FUNCTION ${s}.commit_runs_set(jsonb) SET plan_cache_mode = force_custom_plan;
+
+  CREATE FUNCTION ${s}.commit_runs(batch jsonb) RETURNS json LANGUAGE plpgsql AS $$
+  BEGIN
+    IF jsonb_array_length(batch) < 2 THEN
+      RETURN ${s}.commit_runs_each(batch);
+    END IF;
+    RETURN ${s}.commit_runs_set(batch);
+  END
+  $$;
 
   -- Whether a payload for this live hook must wait for the caller to validate it: the caller asked
   -- (p_check: {schemaNames, validatedHookId}), has not validated against this hook, and the hook
@@ -414,8 +424,9 @@ export function batchedCalls(schema: string): string {
   END
   $$;
 
-  -- The common batch set-wide (see above); any other through resume_hooks_each.
-  CREATE FUNCTION ${s}.resume_hooks(batch jsonb) RETURNS json LANGUAGE plpgsql AS $$
+  -- resume_hooks: the common batch set-wide (resume_hooks_set, see above); any other through
+  -- resume_hooks_each.
+  CREATE FUNCTION ${s}.resume_hooks_set(batch jsonb) RETURNS json LANGUAGE plpgsql AS $$
   DECLARE
     v_n integer := jsonb_array_length(batch);
     v_tokens text[];
@@ -470,8 +481,17 @@ export function batchedCalls(schema: string): string {
     RETURN v_out;
   END
   $$;
-  -- Planned with each batch's values: a plan kept from when the tables were empty would scan them.
-  ALTER FUNCTION ${s}.resume_hooks(jsonb) SET plan_cache_mode = force_custom_plan;
+  -- Planned with each batch's values (only here, as for commit_runs_set).
+  ALTER FUNCTION ${s}.resume_hooks_set(jsonb) SET plan_cache_mode = force_custom_plan;
+
+  CREATE FUNCTION ${s}.resume_hooks(batch jsonb) RETURNS json LANGUAGE plpgsql AS $$
+  BEGIN
+    IF jsonb_array_length(batch) < 2 THEN
+      RETURN ${s}.resume_hooks_each(batch);
+    END IF;
+    RETURN ${s}.resume_hooks_set(batch);
+  END
+  $$;
 
   DROP FUNCTION ${s}.resume_hook(text, text, text, boolean, bigint);
 
