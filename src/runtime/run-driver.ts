@@ -99,6 +99,8 @@ export class RunDriver {
   private readonly careful: boolean;
   /** True while the run waits on running steps or timers with nothing else to do. */
   blocked = false;
+  /** True from the moment the driver sends the commit that suspends or ends the run. */
+  releasing = false;
 
   constructor(
     private readonly deps: DriverDeps,
@@ -449,6 +451,8 @@ export class RunDriver {
   private async commit(
     extra: Partial<Pick<RunCommit, "release" | "status" | "output" | "error" | "closeAllHooks">>,
   ): Promise<(CommitResult & { ok: true }) | "retry" | undefined> {
+    // A commit that gives the run back: a lease renewal that finds it gone meanwhile is not news.
+    if (extra.release !== undefined || extra.status !== undefined) this.releasing = true;
     const events = this.buffer;
     const registerHooks: HookRegistration[] = [];
     const closeHooks: RunCommit["closeHooks"] = [];
@@ -506,6 +510,7 @@ export class RunDriver {
       return res;
     }
     if (res.reason === "token_taken") {
+      this.releasing = false; // not given back: the code goes on without the refused hooks
       for (const e of events) {
         if (e.type === "hook.created" && res.hookIds.includes(e.hookId)) e.conflict = true;
       }

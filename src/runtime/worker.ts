@@ -467,7 +467,9 @@ export class Worker {
     if (this.drivers.size === 0) return;
     // The drivers as they were when the renewal went out: a "lost" answer concerns them only. A run
     // suspended meanwhile (owner released) and claimed again has a newer driver that holds it.
-    const sent = new Map(this.drivers);
+    // Runs being given back (a suspend or end commit out) need no renewal.
+    const sent = new Map([...this.drivers].filter(([, d]) => !d.releasing));
+    if (sent.size === 0) return;
     try {
       const lost = await this.deps.store.renewLeases(
         this.deps.owner,
