@@ -112,7 +112,9 @@ export class Worker {
     this.running = true;
     this.deps.signals.on("ready", this.onReady);
     this.deps.signals.on("cancel", this.onCancel);
-    this.unwatch = this.deps.store.watch((change) => this.onForeignChange(change));
+    this.unwatch = this.deps.store.watch((change) => this.onForeignChange(change), {
+      owner: this.deps.owner,
+    });
     // A ref'd timer keeps the process alive while the worker runs; close() ends it.
     this.heartbeat = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.poll = setInterval(() => this.schedule(), this.pollMs);

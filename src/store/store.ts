@@ -31,6 +31,15 @@ export interface StoreChange {
   cancels: string[];
 }
 
+export interface WatchOptions {
+  /**
+   * The worker watching. A store that can tell which workers are alive advertises it (PostgreSQL:
+   * the LISTEN connection's application_name), so that the runs this worker released are left to
+   * it only while it lives (see RELEASE_AFFINITY_MS).
+   */
+  owner?: string;
+}
+
 /**
  * THE storage contract. Small and semantic: each method is one state change (one transaction) or
  * one read. A race is never an exception thrown half-way; it is a typed outcome (a conflict, a
@@ -113,7 +122,10 @@ export interface Store {
    * a ring means "look again", never more. A store that knows which runs changed says so (then
    * the worker looks at those only); a ring without a `StoreChange` means "look at everything".
    * Returns an unsubscribe function.
+   *
+   * Claims (see claimRuns) leave a run to the worker that released it for RELEASE_AFFINITY_MS;
+   * a store that knows the worker is gone (it watches with its `owner`) may hand it on at once.
    */
-  watch(listener: (change?: StoreChange) => void): () => void;
+  watch(listener: (change?: StoreChange) => void, options?: WatchOptions): () => void;
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { RELEASE_AFFINITY_MS } from "../../src/store/records.js";
 import { helpers, LEASE, okSeq, type StoreHarness, T0, useStores } from "./harness.js";
 
@@ -58,6 +58,10 @@ export function claimsAndTimers(h: StoreHarness): void {
     });
 
     it("leaves a run to the worker that released it for a moment; claims by id are not held back", async () => {
+      // w1 is a live worker (a store that can tell hands a gone worker's runs on at once).
+      const stop = store().watch(() => {}, { owner: "w1" });
+      await (store() as { listening?(): Promise<void> }).listening?.();
+      onTestFinished(stop);
       for (const id of ["run_a", "run_b"]) {
         const seq = await x.started(id, "w1", T0);
         okSeq(

@@ -2,6 +2,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestPostgres, type TestPostgres } from "../../../test/support/postgres.js";
 import { InvalidArgumentError, NotALatchDatabaseError, StoreUnavailableError } from "../../errors.js";
+import { RELEASE_AFFINITY_MS } from "../../store/records.js";
+import type { StoreChange } from "../../store/store.js";
 import { openStore } from "../open.js";
 import { POSTGRES_MIGRATIONS } from "./migrations/index.js";
 import { PostgresStore } from "./postgres-store.js";
@@ -178,4 +180,72 @@ describe("a PostgreSQL outage", () => {
     },
     40_000,
   );
+});
+
+describe("resume affinity and worker liveness", () => {
+  it("names a connected worker in a payload's notification and leaves it the run; a gone worker's run goes on at once", async () => {
+    const url = withUrl(server.url, (u) => u.searchParams.set("schema", "affinity"));
+    const [w1, w2, client] = await Promise.all([
+      PostgresStore.open(url),
+      PostgresStore.open(url),
+      PostgresStore.open(url),
+    ]);
+    const changes: StoreChange[] = [];
+    const stopW1 = w1.watch(() => {}, { owner: "wkr_one" });
+    const stopW2 = w2.watch((c) => c && changes.push(c), { owner: "wkr_two" });
+    await Promise.all([w1.listening(), w2.listening()]);
+    try {
+      const suspendAt = async (runId: string, token: string) => {
+        await client.createRun({ id: runId, workflow: "wf", now: 1 });
+        const [claim] = await w1.claimRuns({
+          owner: "wkr_one",
+          now: 1,
+          leaseMs: 60_000,
+          limit: 1,
+          workflows: ["wf"],
+          ids: [runId],
+        });
+        const [res] = await w1.commit([
+          {
+            runId,
+            owner: "wkr_one",
+            expectedSeq: claim!.run.seq,
+            now: 2,
+            events: [{ type: "run.suspended" }],
+            registerHooks: [{ hookId: `hook_${runId}`, token, kind: "hook", adoptEarly: false }],
+            status: "suspended",
+            release: {},
+          },
+        ]);
+        expect(res?.ok).toBe(true);
+      };
+      const scan = (now: number) =>
+        w2.claimRuns({ owner: "wkr_two", now, leaseMs: 60_000, limit: 10, workflows: ["wf"] });
+      const payloadNamed = async (runId: string) => {
+        const until = Date.now() + 5000;
+        for (;;) {
+          const found = changes.flatMap((c) => c.payloads).find((p) => p.runId === runId);
+          if (found || Date.now() > until) return found;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      };
+
+      await suspendAt("run_live", "tok_live");
+      await client.resumeHook({ token: "tok_live", payload: "1", ifMissing: "error", now: 10 });
+      expect(await payloadNamed("run_live")).toEqual({ runId: "run_live", lastOwner: "wkr_one" });
+      expect(await scan(10 + RELEASE_AFFINITY_MS - 1)).toEqual([]);
+      expect((await scan(10 + RELEASE_AFFINITY_MS)).map((c) => c.run.id)).toEqual(["run_live"]);
+
+      await suspendAt("run_orphan", "tok_orphan");
+      stopW1(); // wkr_one's connection closes: it is gone
+      await w1.close();
+      await client.resumeHook({ token: "tok_orphan", payload: "1", ifMissing: "error", now: 20 });
+      expect(await payloadNamed("run_orphan")).toEqual({ runId: "run_orphan" });
+      expect((await scan(20)).map((c) => c.run.id)).toEqual(["run_orphan"]);
+    } finally {
+      stopW1();
+      stopW2();
+      await Promise.all([w1.close(), w2.close(), client.close()]);
+    }
+  });
 });

@@ -24,7 +24,7 @@ import type {
   RunFilter,
   RunRecord,
 } from "../../store/records.js";
-import type { Store, StoreChange } from "../../store/store.js";
+import type { Store, StoreChange, WatchOptions } from "../../store/store.js";
 import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
 import { Batcher } from "./batcher.js";
 import {
@@ -465,9 +465,9 @@ export class PostgresStore implements Store {
    * Rings on every run created, payload accepted and cancel requested by any process on this
    * schema (this one included), delivered once per burst with the runs named.
    */
-  watch(listener: (change?: StoreChange) => void): () => void {
+  watch(listener: (change?: StoreChange) => void, options: WatchOptions = {}): () => void {
     if (this.closed) return () => {};
-    return this.listener.add(listener);
+    return this.listener.add(listener, options.owner);
   }
 
   /** Resolves once this store's LISTEN connection is up, if `watch` was called (tests wait on it). */

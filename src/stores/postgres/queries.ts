@@ -17,8 +17,8 @@ export function postgresQueries(schema: string) {
      * (they are the oldest work), then runs nobody holds by wake time. SKIP LOCKED: workers never
      * wait on each other's claims; a row changed meanwhile is re-checked by PostgreSQL.
      *
-     * A run another worker released is left to it for RELEASE_AFFINITY_MS after it became due:
-     * that worker was told (the notification names it) and resumes it from memory.
+     * A run another worker released is left to it for RELEASE_AFFINITY_MS after it became due, if
+     * that worker is connected: it was told (the notification names it) and resumes it from memory.
      *
      * The workflow filter is written so that no index can serve it: claims must walk the wake-time
      * indexes in order. (To a planner without statistics, as on a new schema, the index on
@@ -32,7 +32,8 @@ export function postgresQueries(schema: string) {
       ), ready AS (
         SELECT id, false AS recovered FROM ${s}.runs
          WHERE owner IS NULL AND wake_at <= $1 AND array_position($2::text[], workflow) IS NOT NULL
-           AND (last_owner IS NULL OR last_owner = $4 OR wake_at <= $1 - ${RELEASE_AFFINITY_MS})
+           AND (last_owner IS NULL OR last_owner = $4 OR wake_at <= $1 - ${RELEASE_AFFINITY_MS}
+                OR last_owner NOT IN (SELECT ${s}.live_workers()))
          ORDER BY wake_at LIMIT $3 FOR UPDATE SKIP LOCKED
       ), picked AS (
         -- CTE scans are lazy: ready runs are only read (and locked) as far as the limit needs.

@@ -30,8 +30,20 @@ export class WakeListener {
     private readonly connectTimeoutMs: number,
   ) {}
 
-  add(listener: (change?: StoreChange) => void): () => void {
+  /**
+   * The worker this process runs, if any: the connection is then named `latch-worker <owner>`, which
+   * is how other workers see it is alive (see live_workers() in migration 2).
+   */
+  private owner: string | undefined;
+
+  add(listener: (change?: StoreChange) => void, owner?: string): () => void {
     this.listeners.add(listener);
+    if (owner && !this.owner) {
+      this.owner = owner;
+      void this.client
+        ?.query("SELECT set_config('application_name', $1, false)", [workerName(owner)])
+        .catch(() => {});
+    }
     if (this.stopped) {
       this.stopped = false;
       void this.connect();
@@ -65,7 +77,7 @@ export class WakeListener {
       connectionString: this.connectionString,
       connectionTimeoutMillis: this.connectTimeoutMs,
       keepAlive: true,
-      application_name: "latch-listen",
+      application_name: this.owner ? workerName(this.owner) : "latch-listen",
       types: { getTypeParser: parserFor as never },
     });
     let failed = false;
@@ -176,6 +188,11 @@ export class WakeListener {
     }, this.burstMs);
     this.trailingTimer.unref();
   }
+}
+
+/** The name of a worker's LISTEN connection (at most 63 characters are kept). */
+function workerName(owner: string): string {
+  return `latch-worker ${owner}`;
 }
 
 function emptyChange(): StoreChange {

@@ -28,7 +28,7 @@ import {
   type RunRecord,
   type RunStatus,
 } from "../../store/records.js";
-import type { Store, StoreChange } from "../../store/store.js";
+import type { Store, StoreChange, WatchOptions } from "../../store/store.js";
 import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 
@@ -725,7 +725,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  watch(listener: (change?: StoreChange) => void): () => void {
+  watch(listener: (change?: StoreChange) => void, _options?: WatchOptions): () => void {
     this.listeners.add(listener);
     if (!this.watchTimer && this.path !== ":memory:") {
       this.watchTimer = setInterval(() => this.poll(), this.options.watchIntervalMs ?? 20);

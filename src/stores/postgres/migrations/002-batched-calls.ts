@@ -10,7 +10,7 @@ import { ident, lit, OUTBOX_LEASE_MS, wakeChannel } from "./sql.js";
  *   updates); any other goes through `resume_hooks_each`, one payload at a time, same answers.
  * - Notifications carry what changed, space-separated: `r:<run>` a new run is ready,
  *   `p:<run>@<worker>` a run was given a payload (with the worker that released it last, which
- *   holds it in memory), `c:<run>` a run's cancel was requested or done. A worker then kicks the
+ *   holds it in memory, when that worker is connected), `c:<run>` a run's cancel was requested or done. A worker then kicks the
  *   run it holds or claims the runs named, instead of scanning for work on every ring. An empty
  *   notification still means "look again at everything".
  * - `runs.last_owner`: the worker that released the run last (see RELEASE_AFFINITY_MS).
@@ -315,6 +315,14 @@ export function batchedCalls(schema: string): string {
   END
   $$;
 
+  -- The workers whose process is connected now: each one's LISTEN connection is named
+  -- 'latch-worker <id>' (see WakeListener). A killed worker's connection is gone at once, so its
+  -- runs are not left waiting for it. (application_name is visible to every role.)
+  CREATE FUNCTION ${s}.live_workers() RETURNS SETOF text LANGUAGE sql STABLE AS $$
+    SELECT substr(application_name, 14) FROM pg_stat_get_activity(NULL)
+     WHERE application_name LIKE 'latch-worker %'
+  $$;
+
   -- Whether a payload for this live hook must wait for the caller to validate it: the caller asked
   -- (p_check: {schemaNames, validatedHookId}), has not validated against this hook, and the hook
   -- has a stored schema or a name whose schema the caller holds in code.
@@ -397,6 +405,7 @@ export function batchedCalls(schema: string): string {
     v_out json;
     v_results json[] := '{}';
     v_woken text[] := '{}';
+    v_live text[] := ARRAY(SELECT ${s}.live_workers());
   BEGIN
     FOR v_token IN SELECT DISTINCT i->>'token' FROM jsonb_array_elements(batch) i ORDER BY 1 LOOP
       PERFORM ${s}.lock_token(v_token);
@@ -414,7 +423,8 @@ export function batchedCalls(schema: string): string {
                                (v_item->>'keep')::boolean, (v_item->>'now')::bigint, v_item->'check');
       v_results := v_results || v_out;
       IF v_out->>'status' = 'accepted' AND NOT (v_out->>'repeated')::boolean THEN
-        v_woken := v_woken || ('p:' || (v_out->>'runId') || coalesce('@' || (v_out->>'lastOwner'), ''));
+        v_woken := v_woken || ('p:' || (v_out->>'runId') ||
+          CASE WHEN v_out->>'lastOwner' = ANY(v_live) THEN '@' || (v_out->>'lastOwner') ELSE '' END);
       END IF;
     END LOOP;
     IF cardinality(v_woken) > 0 THEN
@@ -474,7 +484,8 @@ export function batchedCalls(schema: string): string {
     )
     SELECT json_agg(json_build_object('status', 'accepted', 'runId', live.run_id, 'hookId', live.hook_id,
                                       'inboxId', added.id, 'repeated', false) ORDER BY live.ord),
-           array_agg(DISTINCT 'p:' || woken.id || coalesce('@' || woken.last_owner, ''))
+           array_agg(DISTINCT 'p:' || woken.id ||
+                     CASE WHEN woken.last_owner IN (SELECT ${s}.live_workers()) THEN '@' || woken.last_owner ELSE '' END)
       INTO v_out, v_woken
       FROM live JOIN added ON added.token = live.token JOIN woken ON woken.id = live.run_id;
     PERFORM ${s}.wake(v_woken);
