@@ -8,6 +8,20 @@ import { ident } from "./migrations/index.js";
  */
 export function postgresQueries(schema: string) {
   const s = ident(schema);
+  /**
+   * The end of both claims: lease the `picked` runs ($1 now, $4 owner, $5 lease ms) and return them
+   * with their unconsumed payloads, which saves the worker a round trip.
+   */
+  const claimPicked = `, claimed AS (
+        UPDATE ${s}.runs r SET owner = $4, lease_until = $1 + $5::bigint, status = 'running', updated_at = $1
+          FROM picked WHERE r.id = picked.id
+        RETURNING r.*, picked.recovered
+      )
+      SELECT c.*, CASE WHEN c.pending_inbox > 0 THEN (
+          SELECT json_agg(json_build_array(i.id, i.token, i.hook_id, i.payload, i.received_at) ORDER BY i.id)
+            FROM ${s}.inbox i WHERE i.run_id = c.id AND i.consumed_at IS NULL
+        ) END AS inbox
+        FROM claimed c ORDER BY c.wake_at, c.id`;
   return {
     /** $1 the runs as JSON: [{id, workflow, version, input, now, event}], ids distinct. */
     createRuns: `SELECT ${s}.create_runs($1::text::jsonb) AS r`,
@@ -38,16 +52,7 @@ export function postgresQueries(schema: string) {
       ), picked AS (
         -- CTE scans are lazy: ready runs are only read (and locked) as far as the limit needs.
         SELECT * FROM expired UNION ALL SELECT * FROM ready LIMIT $3
-      ), claimed AS (
-        UPDATE ${s}.runs r SET owner = $4, lease_until = $1 + $5::bigint, status = 'running', updated_at = $1
-          FROM picked WHERE r.id = picked.id
-        RETURNING r.*, picked.recovered
-      )
-      SELECT c.*, CASE WHEN c.pending_inbox > 0 THEN (
-          SELECT json_agg(json_build_array(i.id, i.token, i.hook_id, i.payload, i.received_at) ORDER BY i.id)
-            FROM ${s}.inbox i WHERE i.run_id = c.id AND i.consumed_at IS NULL
-        ) END AS inbox
-        FROM claimed c ORDER BY c.wake_at, c.id`,
+      )${claimPicked}`,
 
     /**
      * $1 now, $2 workflows, $3 run ids, $4 owner, $5 lease ms: the claim of runs a notification
@@ -59,16 +64,7 @@ export function postgresQueries(schema: string) {
          WHERE id = ANY($3::text[]) AND wake_at <= $1 AND (owner IS NULL OR lease_until < $1)
            AND array_position($2::text[], workflow) IS NOT NULL
          ORDER BY id FOR UPDATE SKIP LOCKED
-      ), claimed AS (
-        UPDATE ${s}.runs r SET owner = $4, lease_until = $1 + $5::bigint, status = 'running', updated_at = $1
-          FROM picked WHERE r.id = picked.id
-        RETURNING r.*, picked.recovered
-      )
-      SELECT c.*, CASE WHEN c.pending_inbox > 0 THEN (
-          SELECT json_agg(json_build_array(i.id, i.token, i.hook_id, i.payload, i.received_at) ORDER BY i.id)
-            FROM ${s}.inbox i WHERE i.run_id = c.id AND i.consumed_at IS NULL
-        ) END AS inbox
-        FROM claimed c ORDER BY c.wake_at, c.id`,
+      )${claimPicked}`,
 
     /** $1 new lease end, $2 run ids, $3 owner. Rows are locked in id order, as everywhere. */
     renewLeases: `
