@@ -373,18 +373,18 @@ export class SqliteStore implements Store {
                ORDER BY wake_at LIMIT ?`,
             ).all(now, now, ...workflows, owner, now - RELEASE_AFFINITY_MS, limit)
       ) as { id: string; recovered: number }[];
-      const take = this.stmt(
-        `UPDATE runs SET owner = ?, lease_until = ?, status = 'running', updated_at = ? WHERE id = ? RETURNING *`,
-      );
+      if (picked.length === 0) return [];
+      const recovered = new Set(picked.filter((p) => p.recovered === 1).map((p) => p.id));
+      const rows = this.stmt(
+        `UPDATE runs SET owner = ?, lease_until = ?, status = 'running', updated_at = ?
+          WHERE id IN (SELECT value FROM json_each(?)) RETURNING *`,
+      ).all(owner, now + leaseMs, now, JSON.stringify(picked.map((p) => p.id))) as Row[];
       const inbox = this.stmt("SELECT * FROM inbox WHERE run_id = ? AND consumed_at IS NULL ORDER BY id");
-      return picked.map(({ id, recovered }) => {
-        const row = take.get(owner, now + leaseMs, now, id) as Row;
-        return {
-          run: toRun(row),
-          recovered: recovered === 1,
-          inbox: row.pending_inbox > 0 ? (inbox.all(row.id) as Row[]).map(toInbox) : [],
-        };
-      });
+      return rows.map((row) => ({
+        run: toRun(row),
+        recovered: recovered.has(row.id),
+        inbox: row.pending_inbox > 0 ? (inbox.all(row.id) as Row[]).map(toInbox) : [],
+      }));
     });
   }
 
