@@ -26,6 +26,7 @@ import type {
 } from "../../store/records.js";
 import type { Store, StoreChange, WatchOptions } from "../../store/store.js";
 import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
+import { newRunRecord } from "../rows.js";
 import { Batcher } from "./batcher.js";
 import {
   checkSchema,
@@ -218,18 +219,7 @@ export class PostgresStore implements Store {
         "Give each run its own id (leave it out and Latch makes one).",
       );
     }
-    return {
-      id: run.id,
-      workflow: run.workflow,
-      version: run.version,
-      status: "pending",
-      input: run.input,
-      seq: 1,
-      createdAt: run.now,
-      updatedAt: run.now,
-      wakeAt: run.now,
-      cancelRequested: false,
-    };
+    return newRunRecord(run);
   }
 
   /** Sends a batch of creates; answers whether each run was created (false: the id exists). */

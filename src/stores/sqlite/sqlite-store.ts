@@ -1,12 +1,7 @@
 import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
-import {
-  ClosedError,
-  NotALatchDatabaseError,
-  type SerializedError,
-  StoreUnavailableError,
-} from "../../errors.js";
+import { ClosedError, NotALatchDatabaseError, StoreUnavailableError } from "../../errors.js";
 import type { EventRecord, LatchEvent } from "../../replay/events.js";
 import {
   type CancelOutcome,
@@ -26,10 +21,10 @@ import {
   type RunCommit,
   type RunFilter,
   type RunRecord,
-  type RunStatus,
 } from "../../store/records.js";
 import type { Store, StoreChange, WatchOptions } from "../../store/store.js";
 import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
+import { newRunRecord, type Row, toHook, toInbox, toOutbox, toRun } from "../rows.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 
 /** How long the committing process has to confirm a lifecycle delivery before others retry it. */
@@ -47,8 +42,6 @@ export interface SqliteStoreOptions {
   /** How often another process's writes are looked for, in ms (default 20). */
   watchIntervalMs?: number;
 }
-
-type Row = Record<string, any>;
 
 /**
  * The embedded default store: one SQLite file in WAL mode through better-sqlite3. Several processes
@@ -248,18 +241,7 @@ export class SqliteStore implements Store {
       ).run(run.id, run.workflow, run.version ?? null, run.input ?? null, run.now, run.now, run.now);
       this.insertEvent(run.id, 1, event, run.now);
     });
-    return {
-      id: run.id,
-      workflow: run.workflow,
-      version: run.version,
-      status: "pending",
-      input: run.input,
-      seq: 1,
-      createdAt: run.now,
-      updatedAt: run.now,
-      wakeAt: run.now,
-      cancelRequested: false,
-    };
+    return newRunRecord(run);
   }
 
   private insertEvent(runId: string, seq: number, event: LatchEvent, now: number): void {
@@ -757,62 +739,4 @@ export class SqliteStore implements Store {
     this.listeners.clear();
     this.db.close();
   }
-}
-
-function toRun(r: Row): RunRecord {
-  return {
-    id: r.id,
-    workflow: r.workflow,
-    version: r.version ?? undefined,
-    status: r.status as RunStatus,
-    input: r.input ?? undefined,
-    output: r.output ?? undefined,
-    error: r.error ? (JSON.parse(r.error) as SerializedError) : undefined,
-    seq: r.seq,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    finishedAt: r.finished_at ?? undefined,
-    wakeAt: r.wake_at ?? undefined,
-    cancelRequested: r.cancel_requested === 1,
-  };
-}
-
-function toHook(r: Row): HookRecord {
-  return {
-    hookId: r.id,
-    runId: r.run_id,
-    token: r.token,
-    name: r.name ?? undefined,
-    kind: r.kind,
-    status: r.status,
-    schema: r.schema ? JSON.parse(r.schema) : undefined,
-    metadata: r.metadata ? JSON.parse(r.metadata) : undefined,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at ?? undefined,
-    closedAt: r.closed_at ?? undefined,
-    payloads: r.payloads,
-  };
-}
-
-function toOutbox(r: Row): OutboxEntry {
-  return {
-    id: r.id,
-    runId: r.run_id,
-    workflow: r.workflow,
-    handler: r.handler,
-    event: r.event,
-    createdAt: r.created_at,
-    attempts: r.attempts,
-  };
-}
-
-function toInbox(r: Row): InboxRecord {
-  return {
-    id: r.id,
-    token: r.token,
-    hookId: r.hook_id,
-    runId: r.run_id,
-    payload: r.payload ?? undefined,
-    receivedAt: r.received_at,
-  };
 }

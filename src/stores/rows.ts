@@ -1,0 +1,82 @@
+import type { SerializedError } from "../errors.js";
+import type { HookRecord, InboxRecord, NewRun, OutboxEntry, RunRecord, RunStatus } from "../store/records.js";
+
+/**
+ * Rows of the tables both stores share (same names, same columns) as records. Numbers may come as
+ * numbers or as numeric strings, booleans as 0/1 (SQLite) or true/false (PostgreSQL).
+ */
+export type Row = Record<string, any>;
+
+/** The record of a run `createRun` just made: pending, its log holding run.created. */
+export function newRunRecord(run: NewRun): RunRecord {
+  return {
+    id: run.id,
+    workflow: run.workflow,
+    version: run.version,
+    status: "pending",
+    input: run.input,
+    seq: 1,
+    createdAt: run.now,
+    updatedAt: run.now,
+    wakeAt: run.now,
+    cancelRequested: false,
+  };
+}
+
+export function toRun(r: Row): RunRecord {
+  return {
+    id: r.id,
+    workflow: r.workflow,
+    version: r.version ?? undefined,
+    status: r.status as RunStatus,
+    input: r.input ?? undefined,
+    output: r.output ?? undefined,
+    error: r.error ? (JSON.parse(r.error) as SerializedError) : undefined,
+    seq: r.seq,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    finishedAt: r.finished_at == null ? undefined : Number(r.finished_at),
+    wakeAt: r.wake_at == null ? undefined : Number(r.wake_at),
+    cancelRequested: r.cancel_requested === true || r.cancel_requested === 1,
+  };
+}
+
+export function toHook(r: Row): HookRecord {
+  return {
+    hookId: r.id,
+    runId: r.run_id,
+    token: r.token,
+    name: r.name ?? undefined,
+    kind: r.kind,
+    status: r.status,
+    schema: r.schema ? JSON.parse(r.schema) : undefined,
+    metadata: r.metadata ? JSON.parse(r.metadata) : undefined,
+    createdAt: Number(r.created_at),
+    expiresAt: r.expires_at == null ? undefined : Number(r.expires_at),
+    closedAt: r.closed_at == null ? undefined : Number(r.closed_at),
+    payloads: r.payloads,
+  };
+}
+
+export function toInbox(r: Row): InboxRecord {
+  return {
+    id: Number(r.id),
+    token: r.token,
+    hookId: r.hook_id,
+    runId: r.run_id,
+    payload: r.payload ?? undefined,
+    receivedAt: Number(r.received_at),
+  };
+}
+
+export function toOutbox(r: Row): OutboxEntry {
+  return {
+    id: r.id,
+    runId: r.run_id,
+    workflow: r.workflow,
+    handler: r.handler,
+    event: r.event,
+    createdAt: Number(r.created_at),
+    attempts: r.attempts,
+  };
+}
