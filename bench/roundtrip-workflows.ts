@@ -3,24 +3,16 @@
  * process) and bench/roundtrip-worker.ts (worker processes), so both run exactly the same code.
  */
 import { createHook, defineWorkflow, type StepInterceptor, step, type WorkerOptions } from "../src/index.js";
+import { LIFECYCLE_HOOKS } from "../src/lifecycle/types.js";
 
-/** Worker settings of every bench worker, in the bench process or a worker process. */
+/**
+ * Worker settings of every bench worker, in the bench process or a worker process.
+ * `BENCH_RECORD_DELAY=<ms>` sets recordDelayMs (0: measure what holding step starts saves).
+ */
 export const BENCH_WORKER: WorkerOptions = {
   concurrency: 2000,
   ...(process.env.BENCH_RECORD_DELAY ? { recordDelayMs: Number(process.env.BENCH_RECORD_DELAY) } : {}),
 };
-
-const LIFECYCLE_HOOKS = [
-  "onStart",
-  "onSuccess",
-  "onFailure",
-  "onError",
-  "onCancel",
-  "onTimeout",
-  "onExit",
-  "onSuspend",
-  "onResume",
-] as const;
 
 /**
  * `withHooks` adds all nine lifecycle hooks (no-op handlers) to the round-trip workflow and one

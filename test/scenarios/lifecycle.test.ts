@@ -10,6 +10,7 @@ import {
   sleep,
   step,
 } from "../../src/index.js";
+import { LIFECYCLE_HOOKS } from "../../src/lifecycle/types.js";
 import { createTestLatch, type TestLatch } from "../../src/testing/index.js";
 import { failure } from "../support/failure.js";
 
@@ -22,17 +23,7 @@ afterEach(async () => {
 /** Lifecycle hooks that record "<scope>:<hook>" for every event, in the order delivered. */
 function recorder(log: string[], scope: string, events?: LifecycleEvent[]): LifecycleHooks {
   const hooks: LifecycleHooks = {};
-  for (const h of [
-    "onStart",
-    "onSuccess",
-    "onFailure",
-    "onError",
-    "onCancel",
-    "onTimeout",
-    "onExit",
-    "onSuspend",
-    "onResume",
-  ] as const) {
+  for (const h of LIFECYCLE_HOOKS) {
     hooks[h] = (e: LifecycleEvent) => {
       log.push(`${scope}:${h}`);
       events?.push(e);
