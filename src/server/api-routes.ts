@@ -1,10 +1,9 @@
 import type { Hono } from "hono";
 import type { Client } from "../client/client.js";
 import { HookNotFoundError, InvalidArgumentError, LatchError, RunNotFoundError } from "../errors.js";
-import type { HookStatus } from "../store/records.js";
+import { type HookStatus, RUN_STATUSES } from "../store/records.js";
 import { describe, onlyFields, optionalString, queryEnum, queryInt, readJsonObject } from "./inputs.js";
 import type { ServerMetrics } from "./metrics.js";
-import { RUN_STATUSES } from "./metrics.js";
 import { presentEvent } from "./present.js";
 import { HttpError } from "./problem.js";
 

@@ -1,16 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Client } from "../client/client.js";
-import type { RunStatus } from "../store/records.js";
-
-export const RUN_STATUSES: readonly RunStatus[] = [
-  "pending",
-  "running",
-  "suspended",
-  "succeeded",
-  "failed",
-  "cancelled",
-  "timed_out",
-];
+import { RUN_STATUSES, type RunStatus } from "../store/records.js";
 
 /** The server's Prometheus metrics, in a registry of its own (two servers in a process do not clash). */
 export interface ServerMetrics {

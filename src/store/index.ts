@@ -1,3 +1,3 @@
 export type * from "./records.js";
-export { isTerminal, TERMINAL_STATUSES } from "./records.js";
+export { isTerminal, RUN_STATUSES, TERMINAL_STATUSES } from "./records.js";
 export type { Store, StoreChange, WatchOptions } from "./store.js";

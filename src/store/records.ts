@@ -10,6 +10,16 @@ export type RunStatus =
   | "failed"
   | "cancelled"
   | "timed_out";
+/** Every status, in the order of a run's life (for listings, filters and metrics). */
+export const RUN_STATUSES: readonly RunStatus[] = [
+  "pending",
+  "running",
+  "suspended",
+  "succeeded",
+  "failed",
+  "cancelled",
+  "timed_out",
+];
 export const TERMINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "cancelled", "timed_out"];
 export const isTerminal = (s: RunStatus): boolean => TERMINAL_STATUSES.includes(s);
 

@@ -6,24 +6,10 @@
  * step that blocks the event loop, so the commit goes out before any timer) its append is refused;
  * both times it drops the run and keeps serving other runs.
  */
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import {
-  type Cluster,
-  executions,
-  killAll,
-  logText,
-  makeCluster,
-  ofType,
-  runEnded,
-  startWorkers,
-} from "./harness.js";
+import { expect, it } from "vitest";
+import { executions, logText, ofType, runEnded, startWorkers, useCluster } from "./harness.js";
 
-let cluster: Cluster;
-beforeAll(async () => {
-  cluster = await makeCluster();
-}, 60_000);
-afterEach(() => killAll());
-afterAll(() => cluster?.close());
+const cluster = useCluster();
 
 it("a worker frozen past its lease cannot record over the worker that took its run over", async () => {
   const workers = await startWorkers(cluster, 3, { leaseMs: 800 });

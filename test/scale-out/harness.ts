@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { type Client, createClient, type RunInfo } from "../../src/index.js";
 import {
   ChildWorker,
@@ -47,6 +48,20 @@ export async function makeCluster(): Promise<Cluster> {
       rmSync(markers, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One cluster for the test file (started before its first test, closed after its last), every
+ * worker killed after each test. Returns one stable object whose fields are filled in beforeAll.
+ */
+export function useCluster(): Cluster {
+  const cluster = {} as Cluster;
+  beforeAll(async () => {
+    Object.assign(cluster, await makeCluster());
+  }, 60_000);
+  afterEach(() => killAll());
+  afterAll(() => cluster.close?.());
+  return cluster;
 }
 
 export interface WorkerOptions {

@@ -4,26 +4,19 @@
  * on a hook), the payload is picked up by another worker at once. No recorded outcome is lost or
  * doubled.
  */
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
-  type Cluster,
   executions,
-  killAll,
   logText,
-  makeCluster,
   ofType,
   pendingHook,
   runEnded,
   startWorkers,
+  useCluster,
   type WorkerProcess,
 } from "./harness.js";
 
-let cluster: Cluster;
-beforeAll(async () => {
-  cluster = await makeCluster();
-}, 60_000);
-afterEach(() => killAll());
-afterAll(() => cluster?.close());
+const cluster = useCluster();
 
 const LEASE_MS = 1000;
 

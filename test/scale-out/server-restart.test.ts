@@ -4,25 +4,11 @@
  * clients reconnect on their own, every run completes, nothing recorded before the outage is
  * lost, and no step outcome is recorded twice.
  */
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { type EventRecord, StoreUnavailableError } from "../../src/index.js";
-import {
-  type Cluster,
-  killAll,
-  logText,
-  makeCluster,
-  ofType,
-  pendingHook,
-  runEnded,
-  startWorkers,
-} from "./harness.js";
+import { logText, ofType, pendingHook, runEnded, startWorkers, useCluster } from "./harness.js";
 
-let cluster: Cluster;
-beforeAll(async () => {
-  cluster = await makeCluster();
-}, 60_000);
-afterEach(() => killAll());
-afterAll(() => cluster?.close());
+const cluster = useCluster();
 
 it("workers and clients carry on after a server restart; nothing recorded is lost or doubled", async () => {
   await startWorkers(cluster, 3, { leaseMs: 1000, claimBatch: 4 });

@@ -4,25 +4,10 @@
  * by LISTEN/NOTIFY (no polling interval in the resume latency), and sleeps and hook timeouts fire
  * exactly once across the workers.
  */
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import {
-  type Cluster,
-  executions,
-  killAll,
-  logText,
-  makeCluster,
-  ofType,
-  pendingHook,
-  runEnded,
-  startWorkers,
-} from "./harness.js";
+import { expect, it } from "vitest";
+import { executions, logText, ofType, pendingHook, runEnded, startWorkers, useCluster } from "./harness.js";
 
-let cluster: Cluster;
-beforeAll(async () => {
-  cluster = await makeCluster();
-}, 60_000);
-afterEach(() => killAll());
-afterAll(() => cluster?.close());
+const cluster = useCluster();
 
 it("three workers share a burst of runs; each step runs once; payloads come from another process", async () => {
   const workers = await startWorkers(cluster, 3, { claimBatch: 3 });

@@ -1,20 +1,10 @@
 import type { Client, RunInfo } from "../../client/client.js";
 import { RunNotFoundError } from "../../errors.js";
 import { presentEvent } from "../../server/present.js";
-import { isTerminal, type RunStatus } from "../../store/records.js";
+import { isTerminal, RUN_STATUSES } from "../../store/records.js";
 import { dbFlag, type GlobalOptions, withClient } from "../context.js";
 import { enumOption, intOption } from "../inputs.js";
 import { compact, print, printJson, shellQuote, table, time } from "../output.js";
-
-export const RUN_STATUSES: readonly RunStatus[] = [
-  "pending",
-  "running",
-  "suspended",
-  "succeeded",
-  "failed",
-  "cancelled",
-  "timed_out",
-];
 
 export async function listRuns(
   opts: GlobalOptions & { status?: string; workflow?: string; limit?: string; cursor?: string },
