@@ -12,7 +12,7 @@ import { openStore, type StoreSpec } from "../stores/open.js";
 import type { Workflow } from "../workflow/define-workflow.js";
 import { type Clock, systemClock } from "./clock.js";
 import { consoleLogger, type Logger } from "./logger.js";
-import { Worker, type WorkerOptions } from "./worker.js";
+import { checkWorkerOptions, Worker, type WorkerOptions } from "./worker.js";
 
 export interface LatchOptions {
   /** The workflows this process can run (and start by name). */
@@ -163,6 +163,7 @@ export async function createLatch(options: LatchOptions): Promise<Latch> {
       "Pass createLatch({ workflows: [myWorkflow] }).",
     );
   }
+  checkWorkerOptions(options.worker);
   const store = await openStore(options.store);
   const latch = new Latch(store, options, typeof options.store !== "object");
   if (latch.worker) {

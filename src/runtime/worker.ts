@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { serializeError } from "../errors.js";
+import { InvalidArgumentError, serializeError } from "../errors.js";
 import { newHookId } from "../ids.js";
 import type { LifecycleDispatcher } from "../lifecycle/dispatcher.js";
 import type { LatchEvent } from "../replay/events.js";
@@ -41,6 +41,49 @@ export interface WorkerOptions {
    * attempt; a recovered run records every start first, so crash loops are still counted.
    */
   recordDelayMs?: number;
+}
+
+/** The smallest value each numeric option takes (all are whole numbers). */
+const OPTION_MINIMUM: Record<keyof WorkerOptions, number> = {
+  concurrency: 1,
+  leaseMs: 100,
+  warmCacheSize: 0,
+  claimBatch: 1,
+  lifecycleRecoveryMs: 10,
+  pollMs: 10,
+  recordDelayMs: 0,
+};
+
+/**
+ * Refuses worker options a worker cannot run with (a negative lease, a fractional batch, a string).
+ * @throws InvalidArgumentError naming the option, such as `worker.leaseMs`.
+ */
+export function checkWorkerOptions(options: WorkerOptions | false | undefined): void {
+  if (options === false || options === undefined) return;
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidArgumentError(
+      "worker",
+      "is not an object",
+      "Pass worker: { leaseMs: 30000 }, or false.",
+    );
+  }
+  for (const [name, value] of Object.entries(options)) {
+    const min = OPTION_MINIMUM[name as keyof WorkerOptions];
+    if (min === undefined) {
+      throw new InvalidArgumentError(
+        `worker.${name}`,
+        "is not a worker option",
+        `Use one of ${Object.keys(OPTION_MINIMUM).join(", ")}.`,
+      );
+    }
+    if (value !== undefined && !(Number.isInteger(value) && value >= min)) {
+      throw new InvalidArgumentError(
+        `worker.${name}`,
+        `is ${JSON.stringify(value)}`,
+        `Pass a whole number of at least ${min}, or leave it out for the default.`,
+      );
+    }
+  }
 }
 
 export interface WorkerDeps {

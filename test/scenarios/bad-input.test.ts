@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -137,6 +137,22 @@ describe("bad input gets a typed error naming the field, and loses nothing", () 
     const check = new Database(other);
     expect(check.prepare("SELECT name FROM users").all()).toEqual([{ name: "ann" }]);
     check.close();
+  });
+
+  it("worker options a worker cannot run with, before any database is opened", async () => {
+    const file = join(dir, "never-made.db");
+    const make = (worker: unknown) =>
+      failure(createLatch({ workflows: [waiter], store: `sqlite:${file}`, worker: worker as never }));
+    expect((await make({ leaseMs: -5 })).field).toBe("worker.leaseMs");
+    expect((await make({ recordDelayMs: "10" })).message).toMatch(
+      /worker\.recordDelayMs: is "10"\. Pass a whole number of at least 0/,
+    );
+    expect((await make({ claimBatch: 2.5 })).field).toBe("worker.claimBatch");
+    expect((await make({ leaseMS: 1000 })).message).toMatch(
+      /worker\.leaseMS: is not a worker option\. Use one of .*leaseMs/,
+    );
+    expect((await make(7)).field).toBe("worker");
+    expect(existsSync(file)).toBe(false);
   });
 
   it("an unknown URL scheme", async () => {
