@@ -6,6 +6,7 @@ import type {
   EventFilter,
   HookFilter,
   HookRecord,
+  InboxEntry,
   InboxRecord,
   NewRun,
   OutboxEntry,
@@ -109,6 +110,8 @@ export interface Store {
   listHooks(filter: HookFilter): Promise<Page<HookRecord>>;
   /** Records a payload for the hook with this token (idempotently when a key is given). */
   resumeHook(req: ResumeRequest): Promise<ResumeOutcome>;
+  /** A recorded payload by its inbox id, with what became of it (delivered, rejected, pending). */
+  getInboxEntry(id: number): Promise<InboxEntry | undefined>;
   /**
    * Cancels a run no worker holds at once (events, hooks disposed, one "expand:cancelled" outbox
    * entry for its lifecycle hooks), or flags a held one for its worker. The run returned is the

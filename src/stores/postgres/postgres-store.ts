@@ -14,6 +14,7 @@ import type {
   EventFilter,
   HookFilter,
   HookRecord,
+  InboxEntry,
   InboxRecord,
   NewRun,
   OutboxEntry,
@@ -39,7 +40,16 @@ import {
 } from "./connection.js";
 import { ident, POSTGRES_MIGRATIONS, wakeChannel } from "./migrations/index.js";
 import { type PostgresQueries, postgresQueries } from "./queries.js";
-import { type Row, toClaimedInbox, toCommitJson, toHook, toInbox, toOutbox, toRun } from "./rows.js";
+import {
+  type Row,
+  toClaimedInbox,
+  toCommitJson,
+  toHook,
+  toInbox,
+  toInboxEntry,
+  toOutbox,
+  toRun,
+} from "./rows.js";
 import { WakeListener } from "./wake-listener.js";
 
 export interface PostgresStoreOptions extends PostgresPoolOptions {
@@ -346,6 +356,11 @@ export class PostgresStore implements Store {
   async ackOutbox(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.run("ackOutbox", this.q.ackOutbox, [ids]);
+  }
+
+  async getInboxEntry(id: number): Promise<InboxEntry | undefined> {
+    const [row] = await this.run("getInboxEntry", this.q.getInboxEntry, [id]);
+    return row ? toInboxEntry(row) : undefined;
   }
 
   async readInbox(runId: string): Promise<InboxRecord[]> {

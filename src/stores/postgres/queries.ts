@@ -84,6 +84,7 @@ export function postgresQueries(schema: string) {
     /** $1 the batch as JSON (see toCommitJson). */
     commit: `SELECT ${s}.commit_runs($1::text::jsonb) AS r`,
     readInbox: `SELECT * FROM ${s}.inbox WHERE run_id = $1 AND consumed_at IS NULL ORDER BY id`,
+    getInboxEntry: `SELECT * FROM ${s}.inbox WHERE id = $1`,
     registerWorkflows: `
       INSERT INTO ${s}.workflows (name, seen_at) SELECT unnest($1::text[]), $2
       ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at`,

@@ -1,6 +1,6 @@
 import type { InboxRecord, RunCommit } from "../../store/records.js";
 
-export { type Row, toHook, toInbox, toOutbox, toRun } from "../rows.js";
+export { type Row, toHook, toInbox, toInboxEntry, toOutbox, toRun } from "../rows.js";
 
 /**
  * A commit as the `commit_runs` SQL function reads it: every key present, JSON values already

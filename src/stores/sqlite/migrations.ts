@@ -93,4 +93,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN last_owner TEXT;
   `,
+  // 4: who sent each payload, and the issues of one the hook's own schema turned down.
+  `
+  ALTER TABLE inbox ADD COLUMN sender TEXT;
+  ALTER TABLE inbox ADD COLUMN issues TEXT;
+  `,
 ];
