@@ -46,7 +46,9 @@ export interface SqliteStoreOptions {
 
 /**
  * The embedded default store: one SQLite file in WAL mode through better-sqlite3. Several processes
- * on one machine may share the file; each state change is one IMMEDIATE transaction.
+ * on one machine may share the file; each state change is one IMMEDIATE transaction. A run or a
+ * lifecycle delivery held by a process that no longer exists is claimable at once, not when its
+ * lease ends (Linux; see README.md in this folder).
  *
  * @example
  * const store = SqliteStore.open(".latch/latch.db");
