@@ -20,7 +20,11 @@ import { WarmCache } from "./warm-cache.js";
 export interface WorkerOptions {
   /** Runs executed at once by this worker (suspended runs do not count). Default 1000. */
   concurrency?: number;
-  /** How long a claim lasts without a heartbeat; a crashed worker's runs are taken over after it. Default 30s. */
+  /**
+   * How long a claim lasts without a heartbeat; a crashed worker's runs are taken over after it.
+   * Default 30s. On SQLite under Linux a worker whose process is gone is not waited for: its runs
+   * are taken over by the next claim.
+   */
   leaseMs?: number;
   /** Suspended runs kept live in memory for warm resume (no replay). Default 10,000. */
   warmCacheSize?: number;
@@ -31,7 +35,7 @@ export interface WorkerOptions {
   /**
    * How often the worker looks for due runs nobody told it about (a run suspended with a timer by
    * a worker that then died, a lease that ran out). Default 1 s: a killed worker's runs are taken
-   * over within lease + 1 s.
+   * over within lease + 1 s (on SQLite under Linux, within 1 s: a dead holder's lease is not waited out).
    */
   pollMs?: number;
   /**

@@ -60,7 +60,8 @@ export interface Store {
 
   /**
    * Leases up to `limit` runs that are due (wakeAt ≤ now) and not held by a live lease, in no
-   * particular order. A crashed worker's runs become claimable when its lease ends. Without `ids`,
+   * particular order. A crashed worker's runs become claimable when its lease ends, or at once where
+   * the store can tell that the holder's process is gone (SQLite on Linux). Without `ids`,
    * a run released by another worker is claimable RELEASE_AFFINITY_MS after it became due.
    */
   claimRuns(opts: {
@@ -93,7 +94,8 @@ export interface Store {
 
   /**
    * Leases up to `limit` undelivered outbox entries (of these workflows) whose lease ended: the
-   * deliveries a crashed or slow process did not confirm.
+   * deliveries a crashed or slow process did not confirm (a holder known to be gone: at once, as
+   * for claimRuns).
    */
   claimOutbox(opts: {
     owner: string;

@@ -1,6 +1,6 @@
 /**
  * A worker process for the lifecycle-outbox crash test:
- * `node --import tsx crash-lifecycle-worker.ts <db file> <marker dir> [leaseMs]`.
+ * `node --import tsx crash-lifecycle-worker.ts <db file> <marker dir> [leaseMs | default]`.
  *
  * It runs `crash_lifecycle`, whose lifecycle handlers (a step's onSuccess, the run's onSuccess and
  * onExit) each append one JSON line to `<marker dir>/<runId>.lifecycle`: the hook, the event id,
@@ -66,7 +66,8 @@ const lifecycle = defineWorkflow(
 latch = await createLatch({
   workflows: [lifecycle],
   store: `sqlite:${dbFile}`,
-  worker: { leaseMs: Number(leaseArg ?? 1000) },
+  // "default": the engine's own lease (30 s), which is also how long its outbox deliveries are held.
+  worker: leaseArg === "default" ? {} : { leaseMs: Number(leaseArg ?? 1000) },
 });
 console.log(`ready ${process.pid}`);
 

@@ -1,5 +1,5 @@
 /**
- * A worker process for the crash tests: `node --import tsx crash-worker.ts <db file> <marker dir> [leaseMs]`.
+ * A worker process for the crash tests: `node --import tsx crash-worker.ts <db file> <marker dir> [leaseMs | default]`.
  *
  * It runs the workflows below until it is killed. Every step execution appends one line (this pid)
  * to `<marker dir>/<runId>.<step>` before it returns, so the test counts executions across
@@ -148,7 +148,8 @@ const suicide = defineWorkflow("crash_suicide", async (retries: number) => {
 const latch = await createLatch({
   workflows: [hookWait, blockingStep, collect, loop, slowSteps, timers, suicide],
   store: `sqlite:${dbFile}`,
-  worker: { leaseMs: Number(leaseArg ?? 1000) },
+  // "default": the engine's own lease (30 s), as a user's worker has it.
+  worker: leaseArg === "default" ? {} : { leaseMs: Number(leaseArg ?? 1000) },
 });
 console.log(`ready ${process.pid}`);
 

@@ -39,15 +39,20 @@ export async function makeSpace(): Promise<Space> {
   };
 }
 
+/** Worker options of a crash-worker.ts child: `leaseMs: "default"` leaves the engine's default (30 s). */
+export interface WorkerProcessOptions {
+  leaseMs?: number | "default";
+}
+
 /** A crash-worker.ts child on the space's SQLite file. */
 export class WorkerProcess extends ChildWorker {
-  constructor(space: Space, options: { leaseMs?: number } = {}) {
+  constructor(space: Space, options: WorkerProcessOptions = {}) {
     super(workerScript, [space.dbFile, space.markers, String(options.leaseMs ?? 1000)]);
   }
 }
 
 /** Spawns a worker and waits until it runs. */
-export async function startWorker(space: Space, options: { leaseMs?: number } = {}): Promise<WorkerProcess> {
+export async function startWorker(space: Space, options: WorkerProcessOptions = {}): Promise<WorkerProcess> {
   const w = new WorkerProcess(space, options);
   await w.waitFor(/^ready /, 20_000);
   return w;

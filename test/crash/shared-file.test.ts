@@ -1,7 +1,7 @@
 /**
  * Two worker processes share one database file; one is SIGKILLed while both drive runs. The
- * survivor takes the dead worker's runs over when their leases end, with no timer or signal from
- * anyone, and every run completes with each step's outcome recorded once.
+ * survivor takes the dead worker's runs over (at its next look for due runs: the holder is gone),
+ * with no timer or signal from anyone, and every run completes with each step's outcome recorded once.
  */
 import { expect, it } from "vitest";
 import type { RunHandle } from "../../src/index.js";

@@ -93,7 +93,19 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN last_owner TEXT;
   `,
-  // 4: who sent each payload, and the issues of one the hook's own schema turned down.
+  // 4: the process behind each worker (owner) that took a lease here, so that a claim can tell a
+  // dead holder from a live one on this machine (see process-liveness.ts). Only written where
+  // /proc exists; elsewhere leases alone decide.
+  `
+  CREATE TABLE workers (
+    owner TEXT PRIMARY KEY,
+    pid INTEGER NOT NULL,
+    started TEXT NOT NULL,
+    machine TEXT NOT NULL,
+    registered_at INTEGER NOT NULL
+  );
+  `,
+  // 5: who sent each payload, and the issues of one the hook's own schema turned down.
   `
   ALTER TABLE inbox ADD COLUMN sender TEXT;
   ALTER TABLE inbox ADD COLUMN issues TEXT;

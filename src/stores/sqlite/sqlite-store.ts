@@ -36,6 +36,7 @@ import {
   toRun,
 } from "../rows.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
+import { WorkerRegistry } from "./worker-registry.js";
 
 /** How long the committing process has to confirm a lifecycle delivery before others retry it. */
 const OUTBOX_LEASE_MS = 30_000;
@@ -55,7 +56,9 @@ export interface SqliteStoreOptions {
 
 /**
  * The embedded default store: one SQLite file in WAL mode through better-sqlite3. Several processes
- * on one machine may share the file; each state change is one IMMEDIATE transaction.
+ * on one machine may share the file; each state change is one IMMEDIATE transaction. A run or a
+ * lifecycle delivery held by a process that no longer exists is claimable at once, not when its
+ * lease ends (Linux; see README.md in this folder).
  *
  * @example
  * const store = SqliteStore.open(".latch/latch.db");
@@ -72,6 +75,8 @@ export class SqliteStore implements Store {
   private flushScheduled = false;
   private dataVersion = 0;
   private closed = false;
+  /** Which process holds what: a dead holder's leases end at once (see worker-registry.ts). */
+  private readonly workers: WorkerRegistry;
 
   private constructor(
     path: string,
@@ -80,6 +85,8 @@ export class SqliteStore implements Store {
   ) {
     this.path = path;
     this.db = db;
+    // A memory database has one process by definition.
+    this.workers = new WorkerRegistry((sql) => this.stmt(sql), path !== ":memory:");
   }
 
   /**
@@ -350,6 +357,8 @@ export class SqliteStore implements Store {
     const { owner, now, leaseMs, limit, workflows, ids } = opts;
     if (workflows.length === 0 || ids?.length === 0) return [];
     return this.write(() => {
+      this.takeOverFromDead();
+      this.workers.register(owner, now);
       // Picked and updated in one write transaction: no other writer comes in between.
       const claimable = `wake_at <= ? AND (owner IS NULL OR lease_until < ?)
         AND workflow IN (${workflows.map(() => "?").join(",")})`;
@@ -548,8 +557,10 @@ export class SqliteStore implements Store {
     workflows: string[];
   }): Promise<OutboxEntry[]> {
     if (opts.workflows.length === 0) return [];
-    return this.write(() =>
-      (
+    return this.write(() => {
+      this.takeOverFromDead();
+      this.workers.register(opts.owner, opts.now);
+      return (
         this.stmt(
           `UPDATE outbox SET owner = ?, lease_until = ?, attempts = attempts + 1
            WHERE id IN (SELECT id FROM outbox WHERE lease_until < ?
@@ -559,8 +570,20 @@ export class SqliteStore implements Store {
         ).all(opts.owner, opts.now + opts.leaseMs, opts.now, ...opts.workflows, opts.limit) as Row[]
       )
         .map(toOutbox)
-        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1)),
-    );
+        .sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    });
+  }
+
+  /**
+   * Inside a claim: ends the leases of holders whose process is gone (this machine only), so this
+   * claim takes their runs at once. Watchers are rung too: the freed runs and outbox deliveries
+   * are then claimed by whoever watches (this claim may be for runs only, or deliveries only).
+   */
+  private takeOverFromDead(): void {
+    if (this.workers.endLeasesOfDead() === 0) return;
+    setImmediate(() => {
+      if (!this.closed) for (const l of this.listeners) l();
+    });
   }
 
   async ackOutbox(ids: string[]): Promise<void> {
@@ -764,6 +787,11 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.writes.length) this.flushWrites();
+    try {
+      this.workers.unregister();
+    } catch {
+      // Busy or read-only: the row stays until a claim finds this process gone.
+    }
     this.closed = true;
     if (this.watchTimer) clearInterval(this.watchTimer);
     this.listeners.clear();
