@@ -144,8 +144,15 @@ export interface RunCommit {
   owner: string;
   expectedSeq: number;
   events: LatchEvent[];
+  /**
+   * Hooks created by this commit. Registrations and `closeHooks` take effect in the order of their
+   * events in `events` (`hook.created`; `hook.disposed` / `hook.expired`): a token released by a close
+   * earlier in the commit is free for a registration after it (dispose, then create with the same
+   * token), while a registration before the release still finds the token taken. An entry with no
+   * event counts as before every event (a registration) or after them (a close).
+   */
   registerHooks?: HookRegistration[];
-  /** Hook ids now expired or disposed (terminal hook states). */
+  /** Hook ids now expired or disposed (terminal hook states), ordered with registerHooks. */
   closeHooks?: { hookId: string; status: "expired" | "disposed" }[];
   /** Close every hook of the run still pending (the run ended). */
   closeAllHooks?: boolean;

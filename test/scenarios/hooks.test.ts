@@ -169,6 +169,89 @@ describe("tokens", () => {
     expect(await a.result()).toBe("to-a");
   });
 
+  it.each([
+    ["replayed", 0],
+    ["warm", undefined],
+  ])(
+    "a run disposes its hook and takes the same token again, payload after payload (the loop pattern, %s)",
+    async (_, warmCacheSize) => {
+      const loop = defineWorkflow("token_loop", async (token: string, rounds: number) => {
+        const got: string[] = [];
+        for (let i = 0; i < rounds; i++) {
+          using h = createHook<string>({ token });
+          got.push(await h);
+        }
+        return got;
+      });
+      t = await createTestLatch({ workflows: [loop], options: { worker: { warmCacheSize } } });
+      const run = await t.start(loop, "loop:C1", 4);
+      for (const p of ["a", "b", "c", "d"]) {
+        await t.idle();
+        expect((await t.hooks.get("loop:C1"))?.status).toBe("pending");
+        await t.resumeHook("loop:C1", p);
+      }
+      expect(await run.result()).toEqual(["a", "b", "c", "d"]);
+      const hooks = (await t.hooks.list({ runId: run.id })).items;
+      expect(hooks.map((h) => [h.token, h.status, h.payloads])).toEqual(
+        [1, 2, 3, 4].map(() => ["loop:C1", "disposed", 1]),
+      );
+    },
+  );
+
+  it("hands a token over: dispose, then another run takes it while the first takes it back later", async () => {
+    const handoff = defineWorkflow("token_handoff", async (token: string) => {
+      const first = createHook<{ handoff?: boolean; n: number }>({ token });
+      const got: number[] = [];
+      for await (const p of first) {
+        got.push(p.n);
+        if (p.handoff) {
+          first.dispose();
+          break;
+        }
+      }
+      await sleep("1h");
+      const again = createHook<{ n: number }>({ token });
+      got.push((await again).n);
+      return got;
+    });
+    const second = defineWorkflow("token_taker", async (token: string) => {
+      using h = createHook<{ n: number }>({ token });
+      return (await h).n;
+    });
+    t = await createTestLatch({ workflows: [handoff, second] });
+    const a = await t.start(handoff, "chan:7");
+    await t.idle();
+    await t.resumeHook("chan:7", { n: 1 });
+    await t.resumeHook("chan:7", { n: 2, handoff: true });
+    await t.idle();
+    const b = await t.start(second, "chan:7");
+    await t.idle();
+    await t.resumeHook("chan:7", { n: 3 });
+    expect(await b.result()).toBe(3);
+    await t.clock.advance("1h");
+    await t.resumeHook("chan:7", { n: 4 });
+    expect(await a.result()).toEqual([1, 2, 4]);
+  });
+
+  it("a run taking its own live token again before disposing it still gets HookConflictError", async () => {
+    const early = defineWorkflow("token_early", async (token: string) => {
+      const h = createHook<string>({ token });
+      const again = createHook<string>({ token });
+      h.dispose();
+      const outcome = await again.then(
+        () => "payload",
+        (err) => (HookConflictError.is(err) ? "conflict" : String(err)),
+      );
+      using last = createHook<string>({ token });
+      return [outcome, await last];
+    });
+    t = await createTestLatch({ workflows: [early] });
+    const run = await t.start(early, "early:1");
+    await t.idle();
+    await t.resumeHook("early:1", "x");
+    expect(await run.result()).toEqual(["conflict", "x"]);
+  });
+
   it("resuming an unknown or disposed token is a typed error", async () => {
     t = await createTestLatch({ workflows: [holder] });
     expect(HookNotFoundError.is(await failure(t.resumeHook("nobody:here", 1)))).toBe(true);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { LatchEvent } from "../../src/replay/events.js";
 import type { ResumeRequest } from "../../src/store/records.js";
 import { helpers, okSeq, type StoreHarness, T0, useStores } from "./harness.js";
 
@@ -134,6 +135,143 @@ export function hooks(h: StoreHarness): void {
       );
       // The live hook wins over the older one with the same token.
       expect(await store().getHook("tok")).toMatchObject({ hookId: "hook_2", status: "pending" });
+    });
+
+    describe("a token released and taken again in one commit (dispose, then create with the same token)", () => {
+      const reg = (hookId: string, token = "loop-tok") => ({
+        hookId,
+        token,
+        kind: "hook" as const,
+        adoptEarly: true,
+      });
+      const created = (hookId: string, callSeq: number, token = "loop-tok"): LatchEvent => ({
+        type: "hook.created",
+        callSeq,
+        hookId,
+        token,
+        kind: "hook",
+      });
+      const disposed = (hookId: string, token = "loop-tok"): LatchEvent => ({
+        type: "hook.disposed",
+        hookId,
+        token,
+        reason: "disposed",
+      });
+
+      it("frees the token for a registration that comes after the release, payload after payload", async () => {
+        let seq = await x.started("run_a");
+        okSeq(await x.suspendOnHook("run_a", seq, { ...reg("hook_0"), expiresAt: undefined }));
+        for (let n = 0; n < 4; n++) {
+          const sent = await resume("loop-tok", { payload: String(n), now: T0 + 10 + n });
+          expect(sent).toMatchObject({ status: "accepted", hookId: `hook_${n}` });
+          const [c] = await x.claim("w1", { now: T0 + 10 + n });
+          expect(c?.inbox.map((i) => i.payload)).toEqual([String(n)]);
+          seq = okSeq(
+            await x.commit({
+              runId: "run_a",
+              expectedSeq: c!.run.seq,
+              now: T0 + 10 + n,
+              events: [
+                {
+                  type: "hook.received",
+                  hookId: `hook_${n}`,
+                  token: "loop-tok",
+                  inboxId: c!.inbox[0]!.id,
+                  payload: String(n),
+                  receivedAt: T0 + 10 + n,
+                },
+                disposed(`hook_${n}`),
+                created(`hook_${n + 1}`, n + 2),
+                { type: "run.suspended" },
+              ],
+              consumeInbox: [c!.inbox[0]!.id],
+              closeHooks: [{ hookId: `hook_${n}`, status: "disposed" }],
+              registerHooks: [reg(`hook_${n + 1}`)],
+              status: "suspended",
+              release: {},
+            }),
+          );
+          expect(await store().getHook("loop-tok")).toMatchObject({
+            hookId: `hook_${n + 1}`,
+            status: "pending",
+            payloads: 0,
+          });
+        }
+        const listed = (await store().listHooks({ runId: "run_a" })).items;
+        expect(listed.filter((h) => h.status === "pending").map((h) => h.hookId)).toEqual(["hook_4"]);
+        expect(listed.filter((h) => h.status === "disposed")).toHaveLength(4);
+        expect((await store().getRun("run_a"))?.seq).toBe(seq);
+      });
+
+      it("frees it for a hook created, disposed and created again within the commit", async () => {
+        const seq = await x.started("run_a");
+        okSeq(
+          await x.commit({
+            runId: "run_a",
+            expectedSeq: seq,
+            events: [created("hook_1", 1), disposed("hook_1"), created("hook_2", 3)],
+            registerHooks: [reg("hook_1"), reg("hook_2")],
+            closeHooks: [{ hookId: "hook_1", status: "disposed" }],
+          }),
+        );
+        expect(await store().getHook("loop-tok")).toMatchObject({ hookId: "hook_2", status: "pending" });
+        expect(await resume("loop-tok")).toMatchObject({ status: "accepted", hookId: "hook_2" });
+      });
+
+      it("still refuses a registration that comes before the release, and writes nothing", async () => {
+        const seq = await x.started("run_a");
+        okSeq(
+          await x.commit({
+            runId: "run_a",
+            expectedSeq: seq,
+            events: [created("hook_1", 1)],
+            registerHooks: [reg("hook_1")],
+          }),
+        );
+        const res = await x.commit({
+          runId: "run_a",
+          expectedSeq: seq + 1,
+          now: T0 + 5,
+          events: [created("hook_2", 2), disposed("hook_1")],
+          registerHooks: [reg("hook_2")],
+          closeHooks: [{ hookId: "hook_1", status: "disposed" }],
+        });
+        expect(res).toEqual({ ok: false, reason: "token_taken", hookIds: ["hook_2"] });
+        expect(await store().getHook("loop-tok")).toMatchObject({ hookId: "hook_1", status: "pending" });
+        expect(await store().readEvents("run_a")).toHaveLength(2);
+        // Twice in one commit with no release between: the second is refused.
+        const twice = await x.commit({
+          runId: "run_a",
+          expectedSeq: seq + 1,
+          events: [disposed("hook_1"), created("hook_2", 2, "other"), created("hook_3", 3, "other")],
+          registerHooks: [reg("hook_2", "other"), reg("hook_3", "other")],
+          closeHooks: [{ hookId: "hook_1", status: "disposed" }],
+        });
+        expect(twice).toEqual({ ok: false, reason: "token_taken", hookIds: ["hook_3"] });
+      });
+
+      it("does not free a token held by another run's hook", async () => {
+        const a = await x.started("run_a");
+        okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_a", token: "loop-tok" }));
+        await x.createRun("run_b");
+        const [b] = await x.claim("w1");
+        okSeq(
+          await x.commit({
+            runId: "run_b",
+            expectedSeq: b!.run.seq,
+            events: [created("hook_b1", 1, "mine")],
+            registerHooks: [reg("hook_b1", "mine")],
+          }),
+        );
+        const res = await x.commit({
+          runId: "run_b",
+          expectedSeq: b!.run.seq + 1,
+          events: [disposed("hook_b1", "mine"), created("hook_b2", 2)],
+          registerHooks: [reg("hook_b2")],
+          closeHooks: [{ hookId: "hook_b1", status: "disposed" }],
+        });
+        expect(res).toEqual({ ok: false, reason: "token_taken", hookIds: ["hook_b2"] });
+      });
     });
 
     it("lets a new hook take the token of a live hook that is past its timeout; that one becomes expired", async () => {

@@ -23,6 +23,7 @@ import {
   type RunRecord,
 } from "../../store/records.js";
 import type { Store, StoreChange, WatchOptions } from "../../store/store.js";
+import { hookChanges, takenTokens } from "../hook-changes.js";
 import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
 import { newRunRecord, type Row, toHook, toInbox, toOutbox, toRun } from "../rows.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
@@ -416,24 +417,36 @@ export class SqliteStore implements Store {
     if (run.owner !== c.owner || run.lease_until < c.now) return { ok: false, reason: "lease_lost" };
     if (run.seq !== c.expectedSeq) return { ok: false, reason: "conflict" };
 
+    // Registrations and closes in the order of their events: a token the run gives up is free for
+    // a registration after that, in the same commit (a loop that disposes a hook and takes its
+    // token again).
+    const changes = hookChanges(c);
     if (c.registerHooks?.length) {
-      const taken: string[] = [];
-      // Generated tokens (<runId>:<hookId>) are unique by construction; only custom ones are checked.
-      for (const h of c.registerHooks) {
-        if (h.token === `${c.runId}:${h.hookId}`) continue;
-        this.stmt(
-          "UPDATE hooks SET status = 'expired', closed_at = ? WHERE token = ? AND status = 'pending' AND expires_at <= ?",
-        ).run(c.now, h.token, c.now);
-        if (this.stmt("SELECT 1 FROM hooks WHERE token = ? AND status = 'pending'").get(h.token))
-          taken.push(h.hookId);
-      }
+      const expire = this.stmt(
+        "UPDATE hooks SET status = 'expired', closed_at = ? WHERE token = ? AND status = 'pending' AND expires_at <= ?",
+      );
+      const holder = this.stmt("SELECT id FROM hooks WHERE token = ? AND status = 'pending'");
+      const taken = takenTokens(c.runId, changes, (token) => {
+        // A live hook past its timeout gives its token up; its own run records the expiry later.
+        expire.run(c.now, token, c.now);
+        return (holder.get(token) as Row | undefined)?.id;
+      });
       if (taken.length) return { ok: false, reason: "token_taken", hookIds: taken };
     }
 
     const seq = this.insertEvents(c.runId, c.expectedSeq, c.events, c.now);
 
     let pendingInbox: number = run.pending_inbox;
-    for (const h of c.registerHooks ?? []) {
+    for (const ch of changes) {
+      if (ch.kind === "close") {
+        this.stmt("UPDATE hooks SET status = ?, closed_at = ? WHERE id = ? AND status = 'pending'").run(
+          ch.status,
+          c.now,
+          ch.hookId,
+        );
+        continue;
+      }
+      const h = ch.hook;
       this.stmt(
         `INSERT INTO hooks (id, run_id, token, name, kind, status, schema, metadata, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
@@ -457,13 +470,6 @@ export class SqliteStore implements Store {
           this.stmt("UPDATE hooks SET payloads = payloads + ? WHERE id = ?").run(adopted, h.hookId);
         }
       }
-    }
-    for (const h of c.closeHooks ?? []) {
-      this.stmt("UPDATE hooks SET status = ?, closed_at = ? WHERE id = ? AND status = 'pending'").run(
-        h.status,
-        c.now,
-        h.hookId,
-      );
     }
     if (c.closeAllHooks) {
       this.stmt(

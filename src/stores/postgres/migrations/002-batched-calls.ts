@@ -67,7 +67,8 @@ export function batchedCalls(schema: string): string {
   END
   $$;
 
-  -- commit_one as in migration 1, now noting who released the run (last_owner).
+  -- commit_one as in migration 1, now noting who released the run (last_owner) and applying hook
+  -- registrations and closes in the order of their events.
   CREATE OR REPLACE FUNCTION ${s}.commit_one(c jsonb) RETURNS json LANGUAGE plpgsql AS $$
   DECLARE
     v_run_id text := c->>'runId';
@@ -75,6 +76,10 @@ export function batchedCalls(schema: string): string {
     v_expected integer := (c->>'expectedSeq')::integer;
     v_run record;
     v_hook jsonb;
+    v_change record;
+    v_token text;
+    v_holder text;
+    v_held jsonb := '{}';
     v_closed text;
     v_taken jsonb := '[]';
     v_seq integer;
@@ -96,14 +101,29 @@ export function batchedCalls(schema: string): string {
       RETURN json_build_object('ok', false, 'reason', 'conflict');
     END IF;
 
-    FOR v_hook IN SELECT * FROM jsonb_array_elements(c->'registerHooks') LOOP
-      -- A live hook past its timeout gives its token up; its own run records the expiry later.
-      DELETE FROM ${s}.hook_tokens WHERE token = v_hook->>'token' AND expires_at <= v_now RETURNING hook_id INTO v_closed;
-      IF v_closed IS NOT NULL THEN
-        UPDATE ${s}.hooks SET status = 'expired', closed_at = v_now WHERE id = v_closed;
+    -- Registrations and closes take effect in the order of their events ('at', see hook-changes.ts):
+    -- a token this run gives up earlier in the commit is free for a later registration (a loop that
+    -- disposes its hook and takes the token again); one given up later is not. A token registered
+    -- earlier in the commit is held by that hook. Generated tokens are unique by construction.
+    FOR v_hook IN SELECT h FROM jsonb_array_elements(c->'registerHooks') h ORDER BY (h->>'at')::integer LOOP
+      v_token := v_hook->>'token';
+      CONTINUE WHEN v_token = v_run_id || ':' || (v_hook->>'hookId');
+      IF v_held ? v_token THEN
+        v_holder := v_held->>v_token;
+      ELSE
+        -- A live hook past its timeout gives its token up; its own run records the expiry later.
+        DELETE FROM ${s}.hook_tokens WHERE token = v_token AND expires_at <= v_now RETURNING hook_id INTO v_closed;
+        IF v_closed IS NOT NULL THEN
+          UPDATE ${s}.hooks SET status = 'expired', closed_at = v_now WHERE id = v_closed;
+        END IF;
+        SELECT hook_id INTO v_holder FROM ${s}.hook_tokens WHERE token = v_token;
       END IF;
-      IF EXISTS (SELECT 1 FROM ${s}.hook_tokens WHERE token = v_hook->>'token') THEN
+      IF v_holder IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM jsonb_array_elements(c->'closeHooks') x
+            WHERE x->>0 = v_holder AND (x->>2)::integer < (v_hook->>'at')::integer) THEN
         v_taken := v_taken || to_jsonb(v_hook->>'hookId');
+      ELSE
+        v_held := v_held || jsonb_build_object(v_token, v_hook->>'hookId');
       END IF;
     END LOOP;
     IF jsonb_array_length(v_taken) > 0 THEN
@@ -116,7 +136,20 @@ export function batchedCalls(schema: string): string {
     v_seq := v_expected + jsonb_array_length(c->'events');
 
     v_pending := v_run.pending_inbox;
-    FOR v_hook IN SELECT * FROM jsonb_array_elements(c->'registerHooks') LOOP
+    FOR v_change IN
+      SELECT 'register' AS kind, h AS item, (h->>'at')::integer AS at FROM jsonb_array_elements(c->'registerHooks') h
+      UNION ALL
+      SELECT 'close', h, (h->>2)::integer FROM jsonb_array_elements(c->'closeHooks') h
+      ORDER BY at
+    LOOP
+      v_hook := v_change.item;
+      IF v_change.kind = 'close' THEN
+        DELETE FROM ${s}.hook_tokens WHERE hook_id = v_hook->>0;
+        IF FOUND THEN
+          UPDATE ${s}.hooks SET status = v_hook->>1, closed_at = v_now WHERE id = v_hook->>0;
+        END IF;
+        CONTINUE;
+      END IF;
       INSERT INTO ${s}.hooks (id, run_id, token, name, kind, status, schema, metadata, created_at, expires_at)
       VALUES (v_hook->>'hookId', v_run_id, v_hook->>'token', v_hook->>'name', v_hook->>'kind', 'pending',
               v_hook->>'schema', v_hook->>'metadata', v_now, (v_hook->>'expiresAt')::bigint);
@@ -130,13 +163,6 @@ export function batchedCalls(schema: string): string {
           v_pending := v_pending + v_count;
           UPDATE ${s}.hooks SET payloads = payloads + v_count WHERE id = v_hook->>'hookId';
         END IF;
-      END IF;
-    END LOOP;
-
-    FOR v_hook IN SELECT * FROM jsonb_array_elements(c->'closeHooks') LOOP
-      DELETE FROM ${s}.hook_tokens WHERE hook_id = v_hook->>0;
-      IF FOUND THEN
-        UPDATE ${s}.hooks SET status = v_hook->>1, closed_at = v_now WHERE id = v_hook->>0;
       END IF;
     END LOOP;
     IF (c->>'closeAllHooks')::boolean THEN
