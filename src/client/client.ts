@@ -22,11 +22,15 @@ import { validateAgainstJsonSchema } from "../schema/json-validate.js";
 import { parseWithSchema } from "../schema/standard.js";
 import {
   type EventFilter,
+  type HookCountFilter,
+  type HookCounts,
   type HookFilter,
   type HookRecord,
   isTerminal,
   type Page,
   type ResumeOutcome,
+  type RunCountFilter,
+  type RunCounts,
   type RunFilter,
   type RunRecord,
   type RunStatus,
@@ -100,6 +104,11 @@ export class Client {
       this.store.listRuns(filter).then((p) => ({ ...p, items: p.items.map(toRunInfo) })),
     get: (runId: string) => this.getRun(runId),
     events: (runId: string, filter?: EventFilter) => this.events(runId, filter),
+    /**
+     * How many runs have each status, in one store query (every status present, 0 where none).
+     * @example const { suspended } = await latch.runs.count({ workflow: "order_approval" });
+     */
+    count: (filter: RunCountFilter = {}): Promise<RunCounts> => this.store.countRuns(filter),
   };
 
   /** Listing and reading hooks. */
@@ -110,6 +119,11 @@ export class Client {
       checkToken(token);
       return this.store.getHook(token);
     },
+    /**
+     * How many hooks have each status, in one store query.
+     * @example const { pending } = await latch.hooks.count({ name: "manager_approval" });
+     */
+    count: (filter: HookCountFilter = {}): Promise<HookCounts> => this.store.countHooks(filter),
   };
 
   constructor(

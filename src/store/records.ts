@@ -45,6 +45,8 @@ export interface RunRecord {
 
 /** A hook is `pending` until it is disposed, it expires, or its run ends. */
 export type HookStatus = "pending" | "expired" | "disposed";
+/** Every hook status (for counts and filters). */
+export const HOOK_STATUSES: readonly HookStatus[] = ["pending", "expired", "disposed"];
 
 export interface HookRecord {
   hookId: string;
@@ -229,6 +231,18 @@ export interface RunFilter {
   limit?: number;
   cursor?: string;
 }
+
+/** Which runs `countRuns` counts: those of these statuses (default: all) and this workflow (default: any). */
+export type RunCountFilter = Pick<RunFilter, "status" | "workflow">;
+
+/** How many runs have each status; every status is present (0 when none, or when filtered out). */
+export type RunCounts = Record<RunStatus, number>;
+
+/** Which hooks `countHooks` counts. */
+export type HookCountFilter = Pick<HookFilter, "status" | "runId" | "name">;
+
+/** How many hooks have each status; every status is present (0 when none, or when filtered out). */
+export type HookCounts = Record<HookStatus, number>;
 
 export interface HookFilter {
   status?: HookStatus;

@@ -286,4 +286,26 @@ describe("metrics", () => {
     );
     expect(text).toMatch(/latch_http_requests_total\{method="GET",route="\/api\/runs",status="200"\}/);
   });
+
+  it("counts the runs of every status and the pending hooks the listings show", async () => {
+    await h.startAndWait("srv_approval_flow", "o-count");
+    await h.latch.idle();
+    const text = await (await h.app.request("/metrics")).text();
+    const gauge = (line: RegExp) => Number(text.match(line)?.[1]);
+    for (const status of [
+      "pending",
+      "running",
+      "suspended",
+      "succeeded",
+      "failed",
+      "cancelled",
+      "timed_out",
+    ]) {
+      const listed = (await h.latch.runs.list({ status: status as "pending", limit: 1000 })).items.length;
+      expect(gauge(new RegExp(`latch_runs\\{status="${status}"\\} (\\d+)`)), status).toBe(listed);
+    }
+    const pending = (await h.latch.hooks.list({ status: "pending", limit: 1000 })).items.length;
+    expect(pending).toBeGreaterThan(0);
+    expect(gauge(/latch_hooks_pending (\d+)/)).toBe(pending);
+  });
 });

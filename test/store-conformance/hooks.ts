@@ -74,6 +74,46 @@ export function hooks(h: StoreHarness): void {
       expect(seen).toEqual(["hook_4", "hook_3", "hook_2", "hook_1", "hook_0"]);
     });
 
+    it("counts hooks by status in one call, filtered by status, run and name", async () => {
+      expect(await store().countHooks()).toEqual({ pending: 0, expired: 0, disposed: 0 });
+      const a = await x.started("run_a");
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: a,
+          registerHooks: ["t1", "t2", "t3"].map((token, i) => ({
+            hookId: `hook_${i}`,
+            token,
+            name: i < 2 ? "approval" : "other",
+            kind: "hook" as const,
+            adoptEarly: false,
+          })),
+        }),
+      );
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: a,
+          closeHooks: [{ hookId: "hook_0", status: "expired" }],
+        }),
+      );
+      const b = await x.started("run_b");
+      okSeq(await x.suspendOnHook("run_b", b, { hookId: "hook_b", token: "tb", name: "approval" }));
+      expect(await store().countHooks()).toEqual({ pending: 3, expired: 1, disposed: 0 });
+      expect(await store().countHooks({ status: "pending" })).toEqual({
+        pending: 3,
+        expired: 0,
+        disposed: 0,
+      });
+      expect(await store().countHooks({ runId: "run_a" })).toEqual({ pending: 2, expired: 1, disposed: 0 });
+      expect(await store().countHooks({ name: "approval" })).toEqual({ pending: 2, expired: 1, disposed: 0 });
+      expect(await store().countHooks({ runId: "run_b", status: "expired" })).toEqual({
+        pending: 0,
+        expired: 0,
+        disposed: 0,
+      });
+    });
+
     it("refuses a token held by a live hook, and writes nothing of that commit", async () => {
       const a = await x.started("run_a");
       okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_a", token: "shared" }));

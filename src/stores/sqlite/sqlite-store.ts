@@ -8,6 +8,8 @@ import {
   type ClaimedRun,
   type CommitResult,
   type EventFilter,
+  type HookCountFilter,
+  type HookCounts,
   type HookFilter,
   type HookRecord,
   type InboxRecord,
@@ -19,13 +21,15 @@ import {
   type ResumeOutcome,
   type ResumeRequest,
   type RunCommit,
+  type RunCountFilter,
+  type RunCounts,
   type RunFilter,
   type RunRecord,
 } from "../../store/records.js";
 import type { Store, StoreChange, WatchOptions } from "../../store/store.js";
 import { hookChanges, takenTokens } from "../hook-changes.js";
 import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
-import { newRunRecord, type Row, toHook, toInbox, toOutbox, toRun } from "../rows.js";
+import { hookCounts, newRunRecord, type Row, runCounts, toHook, toInbox, toOutbox, toRun } from "../rows.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 
 /** How long the committing process has to confirm a lifecycle delivery before others retry it. */
@@ -315,6 +319,25 @@ export class SqliteStore implements Store {
     return this.page("runs", where, args, filter, toRun, (r) => [r.createdAt, r.id]);
   }
 
+  async countRuns(filter: RunCountFilter = {}): Promise<RunCounts> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const statuses =
+      filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
+    if (statuses.length) {
+      where.push(`status IN (${statuses.map(() => "?").join(",")})`);
+      args.push(...statuses);
+    }
+    if (filter.workflow) {
+      where.push("workflow = ?");
+      args.push(filter.workflow);
+    }
+    const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    return runCounts(
+      this.stmt(`SELECT status, count(*) AS n FROM runs ${clause} GROUP BY status`).all(...args) as Row[],
+    );
+  }
+
   async readEvents(runId: string, filter: EventFilter = {}): Promise<EventRecord[]> {
     const rows = this.stmt(
       `SELECT seq, data, at FROM events WHERE run_id = ? AND seq > ? AND (? IS NULL OR type >= ? AND type < ?)
@@ -602,6 +625,24 @@ export class SqliteStore implements Store {
       args.push(filter.name);
     }
     return this.page("hooks", where, args, filter, toHook, (h) => [h.createdAt, h.hookId]);
+  }
+
+  async countHooks(filter: HookCountFilter = {}): Promise<HookCounts> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    for (const [column, value] of [
+      ["status", filter.status],
+      ["run_id", filter.runId],
+      ["name", filter.name],
+    ] as const) {
+      if (!value) continue;
+      where.push(`${column} = ?`);
+      args.push(value);
+    }
+    const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    return hookCounts(
+      this.stmt(`SELECT status, count(*) AS n FROM hooks ${clause} GROUP BY status`).all(...args) as Row[],
+    );
   }
 
   async resumeHook(req: ResumeRequest): Promise<ResumeOutcome> {
