@@ -8,6 +8,7 @@ export {
   HookDisposedError,
   HookExpiredError,
   HookNotFoundError,
+  IdempotencyConflictError,
   InvalidArgumentError,
   InvalidDurationError,
   InvalidTokenError,

@@ -4,6 +4,7 @@ import {
   HookDisposedError,
   HookExpiredError,
   HookNotFoundError,
+  IdempotencyConflictError,
   InvalidArgumentError,
   RunCancelledError,
   RunFailedError,
@@ -61,7 +62,10 @@ export interface RunInfo {
 export type HookInfo = HookRecord;
 
 export interface ResumeOptions {
-  /** A repeat with the same key (for this token) records nothing and returns the first answer. */
+  /**
+   * A repeat with the same key (for this token) and the same payload records nothing and returns
+   * the first answer; the same key with another payload throws IdempotencyConflictError.
+   */
   idempotencyKey?: string;
   /**
    * "keep" (custom tokens only): if no hook has the token yet, keep the payload and deliver it,
@@ -196,7 +200,8 @@ export class Client {
    * stored with the hook, and the hook's own Standard Schema where this process defined it) and
    * recorded before this returns: nothing is lost if no worker is running.
    *
-   * @throws HookNotFoundError, HookExpiredError, HookDisposedError, PayloadValidationError (nothing recorded).
+   * @throws HookNotFoundError, HookExpiredError, HookDisposedError, PayloadValidationError,
+   *   IdempotencyConflictError (nothing recorded).
    * @example await latch.resumeHook(token, { approved: true, reviewer: "ann" }, { idempotencyKey: "mail-123" });
    */
   async resumeHook(token: string, payload?: unknown, options: ResumeOptions = {}): Promise<ResumeResult> {
@@ -256,6 +261,8 @@ export class Client {
         throw new HookExpiredError(token, out.expiredAt);
       case "disposed":
         throw new HookDisposedError(token);
+      case "idempotency_conflict":
+        throw new IdempotencyConflictError(token, key!);
       default:
         throw new HookNotFoundError(token);
     }

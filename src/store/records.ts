@@ -189,6 +189,10 @@ export type CommitResult =
 export interface ResumeRequest {
   token: string;
   payload?: string;
+  /**
+   * A repeat with the same key (for this token) and the same payload records nothing and answers
+   * as the first call did (`repeated`); the same key with another payload is `idempotency_conflict`.
+   */
   idempotencyKey?: string;
   ifMissing: "error" | "keep";
   now: number;
@@ -208,6 +212,11 @@ export type ResumeOutcome =
   | { status: "not_found" }
   | { status: "expired"; expiredAt?: number }
   | { status: "disposed" }
+  /**
+   * Nothing recorded: the idempotency key was used before for this token with another payload
+   * (payloads compared as stored: their JSON text, undefined only equal to undefined).
+   */
+  | { status: "idempotency_conflict" }
   /** Nothing recorded: validate the payload against this hook, then send it again (see `check`). */
   | { status: "validate"; hook: HookRecord };
 

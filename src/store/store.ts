@@ -118,7 +118,10 @@ export interface Store {
   listHooks(filter: HookFilter): Promise<Page<HookRecord>>;
   /** How many hooks have each status, in one query: `{ pending, expired, disposed }`. */
   countHooks(filter?: HookCountFilter): Promise<HookCounts>;
-  /** Records a payload for the hook with this token (idempotently when a key is given). */
+  /**
+   * Records a payload for the hook with this token (idempotently when a key is given: a repeat
+   * with the same payload answers as the first call did; one with another payload is refused).
+   */
   resumeHook(req: ResumeRequest): Promise<ResumeOutcome>;
   /**
    * Cancels a run no worker holds at once (events, hooks disposed, one "expand:cancelled" outbox

@@ -8,6 +8,8 @@ import {
   HookDisposedError,
   HookExpiredError,
   HookNotFoundError,
+  IdempotencyConflictError,
+  LatchError,
   PayloadValidationError,
   sleep,
   step,
@@ -286,7 +288,7 @@ describe("tokens", () => {
     expect(await run.result()).toEqual(["early-1", "early-2", "late"]);
   });
 
-  it("an idempotency key makes a repeat a no-op with the same answer", async () => {
+  it("an idempotency key makes a repeat a no-op with the same answer, and refuses another payload", async () => {
     const many = defineWorkflow("idem", async () => {
       const h = createHook<number>({ token: "idem-tok" });
       const a = await h;
@@ -300,6 +302,15 @@ describe("tokens", () => {
     const again = await t.resumeHook("idem-tok", 1, { idempotencyKey: "k1" });
     expect(again).toEqual({ ...first, repeated: true });
     expect(first.repeated).toBe(false);
+    // The same key with another payload is refused: nothing recorded, the first payload stands.
+    const err = await failure(t.resumeHook("idem-tok", 7, { idempotencyKey: "k1" }));
+    expect(IdempotencyConflictError.is(err)).toBe(true);
+    expect(LatchError.is(err)).toBe(true);
+    expect(HookConflictError.is(err)).toBe(false);
+    expect(err).toMatchObject({ code: "IDEMPOTENCY_CONFLICT", name: "IdempotencyConflictError" });
+    expect(err).toMatchObject({ token: "idem-tok", idempotencyKey: "k1" });
+    expect(err.message).toMatch(/idempotencyKey: "k1" .*another payload.*new idempotency key/);
+    expect((await t.hooks.get("idem-tok"))?.payloads).toBe(1);
     await t.resumeHook("idem-tok", 2, { idempotencyKey: "k2" });
     expect(await run.result()).toEqual([1, 2]);
     expect((await run.events({ typePrefix: "hook.received" })).length).toBe(2);

@@ -188,6 +188,16 @@ describe("hooks", () => {
       { "idempotency-key": "k-1" },
     );
     expect((await json(again)).repeated).toBe(true);
+    // The same key with another payload: refused, the first payload stands.
+    await expectProblem(
+      await post(`/api/hooks/${encodeURIComponent(token)}/resume`, {
+        payload: { approved: false, reviewer: "eve" },
+        idempotencyKey: "k-1",
+      }),
+      409,
+      "IDEMPOTENCY_CONFLICT",
+      /idempotencyKey: "k-1" was already used .* another payload/,
+    );
     const run = await h.latch.waitForRun(runId);
     expect(run.output).toEqual({ orderId: "o-2", approved: true, reviewer: "ann" });
   });

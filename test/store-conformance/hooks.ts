@@ -548,7 +548,7 @@ export function hooks(h: StoreHarness): void {
       const a = await x.started("run_a");
       okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_1", token: "tok" }));
       const first = await resume("tok", { idempotencyKey: "k1" });
-      const again = await resume("tok", { idempotencyKey: "k1", payload: '"different"' });
+      const again = await resume("tok", { idempotencyKey: "k1" });
       expect(again).toEqual({ ...first, repeated: true });
       expect(await resume("tok", { idempotencyKey: "k2" })).toMatchObject({
         status: "accepted",
@@ -565,6 +565,87 @@ export function hooks(h: StoreHarness): void {
       expect(await resume("other", { idempotencyKey: "k1" })).toEqual({ status: "not_found" });
     });
 
+    it("refuses an idempotency key used before with another payload (compared as stored), recording nothing", async () => {
+      const a = await x.started("run_a");
+      okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_1", token: "tok" }));
+      const first = await resume("tok", { idempotencyKey: "k1", payload: '{"a":1,"b":2}' });
+      expect(first).toMatchObject({ status: "accepted", repeated: false });
+      for (const payload of ['"different"', '{"b":2,"a":1}', undefined]) {
+        expect(await resume("tok", { idempotencyKey: "k1", payload })).toEqual({
+          status: "idempotency_conflict",
+        });
+      }
+      // Also when sent together with other payloads.
+      const together = await Promise.all([
+        resume("tok", { idempotencyKey: "k1", payload: '"other"' }),
+        resume("tok", { idempotencyKey: "k1", payload: '{"a":1,"b":2}' }),
+        resume("tok", { idempotencyKey: "k2", payload: '"new"' }),
+      ]);
+      expect(together[0]).toEqual({ status: "idempotency_conflict" });
+      expect(together[1]).toEqual({ ...first, repeated: true });
+      expect(together[2]).toMatchObject({ status: "accepted", repeated: false });
+      expect((await store().readInbox("run_a")).map((i) => i.payload)).toEqual(['{"a":1,"b":2}', '"new"']);
+      expect((await store().getHook("tok"))?.payloads).toBe(2);
+      // An undefined payload (no JSON at all) is a payload like any other.
+      await resume("tok", { idempotencyKey: "k3", payload: undefined });
+      expect(await resume("tok", { idempotencyKey: "k3", payload: undefined })).toMatchObject({
+        repeated: true,
+      });
+      expect(await resume("tok", { idempotencyKey: "k3", payload: "null" })).toEqual({
+        status: "idempotency_conflict",
+      });
+      // A kept payload's key too.
+      await resume("later", { ifMissing: "keep", idempotencyKey: "m1", payload: '"early"' });
+      expect(
+        await resume("later", { ifMissing: "keep", idempotencyKey: "m1", payload: '"changed"' }),
+      ).toEqual({
+        status: "idempotency_conflict",
+      });
+      // Once a hook is disposed, a repeat still gets the first answer, and a change is still refused.
+      const [c] = await x.claim("w1", { now: T0 + 20 });
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: c!.run.seq,
+          now: T0 + 20,
+          events: [{ type: "hook.disposed", hookId: "hook_1", token: "tok", reason: "disposed" }],
+          closeHooks: [{ hookId: "hook_1", status: "disposed" }],
+        }),
+      );
+      expect(await resume("tok", { idempotencyKey: "k1", payload: '{"a":1,"b":2}' })).toEqual({
+        ...first,
+        repeated: true,
+      });
+      expect(await resume("tok", { idempotencyKey: "k1", payload: "1" })).toEqual({
+        status: "idempotency_conflict",
+      });
+    });
+
+    it("records keyed payloads sent together for many hooks each once, and repeats each", async () => {
+      const tokens = ["k_a", "k_b", "k_c", "k_d"];
+      for (const [i, token] of tokens.entries()) {
+        const run = `run_${i}`;
+        okSeq(await x.suspendOnHook(run, await x.started(run), { hookId: `hook_${i}`, token }));
+      }
+      const send = () =>
+        Promise.all(
+          tokens.map((token, i) => resume(token, { idempotencyKey: "same-key", payload: String(i) })),
+        );
+      const first = await send();
+      for (const [i, out] of first.entries()) {
+        expect(out).toMatchObject({ status: "accepted", runId: `run_${i}`, repeated: false });
+      }
+      expect(await send()).toEqual(first.map((o) => ({ ...o, repeated: true })));
+      for (const [i, token] of tokens.entries()) {
+        expect((await store().readInbox(`run_${i}`)).map((m) => m.payload)).toEqual([String(i)]);
+        expect((await store().getHook(token))?.payloads).toBe(1);
+      }
+      const changed = await Promise.all(
+        tokens.map((token) => resume(token, { idempotencyKey: "same-key", payload: "9" })),
+      );
+      expect(changed).toEqual(tokens.map(() => ({ status: "idempotency_conflict" })));
+    });
+
     it("keeps a payload sent before its hook exists and delivers it, first and once, to the next hook with that token", async () => {
       const kept = await resume("order-7", {
         ifMissing: "keep",
@@ -573,7 +654,9 @@ export function hooks(h: StoreHarness): void {
         now: T0 + 1,
       });
       expect(kept).toMatchObject({ status: "kept", repeated: false });
-      expect(await resume("order-7", { ifMissing: "keep", idempotencyKey: "m1" })).toEqual({
+      expect(
+        await resume("order-7", { ifMissing: "keep", idempotencyKey: "m1", payload: '"early"' }),
+      ).toEqual({
         ...kept,
         repeated: true,
       });
@@ -606,7 +689,9 @@ export function hooks(h: StoreHarness): void {
       // Woken at once: its payloads are waiting.
       expect((await store().getRun("run_b"))?.wakeAt).toBe(T0 + 5);
       // The repeat of the kept payload now names where it went.
-      expect(await resume("order-7", { ifMissing: "keep", idempotencyKey: "m1" })).toEqual({
+      expect(
+        await resume("order-7", { ifMissing: "keep", idempotencyKey: "m1", payload: '"early"' }),
+      ).toEqual({
         status: "accepted",
         runId: "run_b",
         hookId: "hook_b",

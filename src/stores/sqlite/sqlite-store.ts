@@ -649,9 +649,11 @@ export class SqliteStore implements Store {
     return this.write((): ResumeOutcome => {
       if (req.idempotencyKey !== undefined) {
         const seen = this.stmt(
-          "SELECT id, hook_id, run_id FROM inbox WHERE token = ? AND idempotency_key = ?",
+          "SELECT id, hook_id, run_id, payload FROM inbox WHERE token = ? AND idempotency_key = ?",
         ).get(req.token, req.idempotencyKey) as Row | undefined;
         if (seen) {
+          // A key names one payload: another one under it would be dropped silently if taken as a repeat.
+          if (seen.payload !== (req.payload ?? null)) return { status: "idempotency_conflict" };
           return seen.hook_id
             ? {
                 status: "accepted",

@@ -6,8 +6,11 @@ import { ident, lit, OUTBOX_LEASE_MS, wakeChannel } from "./sql.js";
  * - `create_runs` / `resume_hooks` take many calls in one statement: the store groups the calls of
  *   many callers made while the previous batch was out (group commit), so a busy client costs one
  *   transaction per batch, not per call. The common batch of resumes — distinct tokens, each held
- *   by a live hook, no idempotency keys, nothing to validate — is recorded set-wide (one insert, two
- *   updates); any other goes through `resume_hooks_each`, one payload at a time, same answers.
+ *   by a live hook, no idempotency key used before, nothing to validate — is recorded set-wide (one
+ *   insert, two updates); any other goes through `resume_hooks_each`, one payload at a time, same
+ *   answers.
+ * - An idempotency key names one payload: the same key again with another payload (compared as
+ *   stored, JSON text) is answered `idempotency_conflict` and not recorded.
  * - Notifications carry what changed, space-separated: `r:<run>` a new run is ready,
  *   `p:<run>@<worker>` a run was given a payload (with the worker that released it last, which
  *   holds it in memory, when that worker is connected), `c:<run>` a run's cancel was requested or done. A worker then kicks the
@@ -376,8 +379,12 @@ export function batchedCalls(schema: string): string {
     v_hook ${s}.hooks;
   BEGIN
     IF p_key IS NOT NULL THEN
-      SELECT id, hook_id, run_id INTO v_seen FROM ${s}.inbox WHERE token = p_token AND idempotency_key = p_key;
+      SELECT id, hook_id, run_id, payload INTO v_seen FROM ${s}.inbox WHERE token = p_token AND idempotency_key = p_key;
       IF FOUND THEN
+        -- A key names one payload: another one under it would be dropped silently if taken as a repeat.
+        IF v_seen.payload IS DISTINCT FROM p_payload THEN
+          RETURN json_build_object('status', 'idempotency_conflict');
+        END IF;
         RETURN CASE WHEN v_seen.hook_id IS NOT NULL
           THEN json_build_object('status', 'accepted', 'runId', v_seen.run_id, 'hookId', v_seen.hook_id,
                                  'inboxId', v_seen.id, 'repeated', true)
@@ -470,7 +477,7 @@ export function batchedCalls(schema: string): string {
     v_out json;
     v_woken text[];
   BEGIN
-    IF v_n < 2 OR EXISTS (SELECT 1 FROM jsonb_array_elements(batch) i WHERE i->>'key' IS NOT NULL) THEN
+    IF v_n < 2 THEN
       RETURN ${s}.resume_hooks_each(batch);
     END IF;
     SELECT array_agg(DISTINCT i->>'token' ORDER BY i->>'token') INTO v_tokens FROM jsonb_array_elements(batch) i;
@@ -488,16 +495,23 @@ export function batchedCalls(schema: string): string {
     IF v_live <> v_n THEN
       RETURN ${s}.resume_hooks_each(batch);
     END IF;
+    -- A key used before makes its item a repeat or a conflict: those are answered one by one. New
+    -- keys are recorded here (under the token locks no other call can record the same key meanwhile).
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(batch) i JOIN ${s}.inbox m
+                 ON m.token = i->>'token' AND m.idempotency_key = i->>'key'
+                WHERE i->>'key' IS NOT NULL) THEN
+      RETURN ${s}.resume_hooks_each(batch);
+    END IF;
 
     WITH live AS (
-      SELECT x.ord, x.i->>'token' AS token, x.i->>'payload' AS payload, (x.i->>'now')::bigint AS now,
-             t.hook_id, t.run_id
+      SELECT x.ord, x.i->>'token' AS token, x.i->>'payload' AS payload, x.i->>'key' AS key,
+             (x.i->>'now')::bigint AS now, t.hook_id, t.run_id
         FROM jsonb_array_elements(batch) WITH ORDINALITY AS x(i, ord)
         JOIN ${s}.hook_tokens t ON t.token = x.i->>'token'
     ), added AS (
       -- Inbox ids follow the batch's order: payloads are delivered in the order they were accepted.
       INSERT INTO ${s}.inbox (token, hook_id, run_id, payload, idempotency_key, received_at)
-      SELECT token, hook_id, run_id, payload, NULL, now FROM live ORDER BY ord
+      SELECT token, hook_id, run_id, payload, key, now FROM live ORDER BY ord
       RETURNING id, token
     ), counted AS (
       UPDATE ${s}.hooks h SET payloads = payloads + 1 FROM live WHERE h.id = live.hook_id
