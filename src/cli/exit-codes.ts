@@ -3,6 +3,7 @@ import {
   HookDisposedError,
   HookExpiredError,
   HookNotFoundError,
+  IdempotencyConflictError,
   InvalidArgumentError,
   LatchError,
   PayloadValidationError,
@@ -28,7 +29,10 @@ export const EXIT = {
   GONE: 4,
   /** The payload does not match the hook's schema (nothing was recorded). */
   INVALID_PAYLOAD: 5,
-  /** A conflict: the token is held by another hook, or names a webhook. */
+  /**
+   * A conflict: the token is held by another hook or names a webhook, or the idempotency key was
+   * used before with another payload.
+   */
   CONFLICT: 6,
   /** The database cannot be opened or is not a Latch database. */
   STORE: 7,
@@ -66,7 +70,7 @@ export function exitCodeOf(err: unknown): number {
   if (RunNotFoundError.is(err) || HookNotFoundError.is(err) || UnknownWorkflowError.is(err))
     return EXIT.NOT_FOUND;
   if (HookExpiredError.is(err) || HookDisposedError.is(err)) return EXIT.GONE;
-  if (HookConflictError.is(err)) return EXIT.CONFLICT;
+  if (HookConflictError.is(err) || IdempotencyConflictError.is(err)) return EXIT.CONFLICT;
   if (InvalidArgumentError.is(err)) return EXIT.USAGE;
   if (StoreError.is(err)) return EXIT.STORE;
   return EXIT.ERROR;
