@@ -207,6 +207,31 @@ export class HookConflictError extends LatchError {
   }
 }
 
+/**
+ * The idempotency key was used before, for this token, with another payload. The first payload
+ * stands and this one was not recorded (a repeat with the same payload answers as the first call did).
+ *
+ * @example
+ * try { await latch.resumeHook(token, payload, { idempotencyKey: messageId }); }
+ * catch (err) { if (IdempotencyConflictError.is(err)) log.warn("same message id, other content"); }
+ */
+export class IdempotencyConflictError extends LatchError {
+  static override readonly code: string = "IDEMPOTENCY_CONFLICT";
+  constructor(
+    readonly token: string,
+    readonly idempotencyKey: string,
+  ) {
+    super(
+      `idempotencyKey: ${JSON.stringify(idempotencyKey)} was already used for hook ${JSON.stringify(token)} with another payload; ` +
+        "that first payload stands and this one was not recorded. Send the same payload to repeat the call, " +
+        "or use a new idempotency key for a new payload.",
+    );
+  }
+  override toData() {
+    return { token: this.token, idempotencyKey: this.idempotencyKey };
+  }
+}
+
 /** One problem found in a payload: where (`path`, like "reviewer" or "items.0.qty") and what. */
 export interface PayloadIssue {
   path: string;
@@ -351,6 +376,7 @@ for (const c of [
   HookExpiredError,
   HookDisposedError,
   HookConflictError,
+  IdempotencyConflictError,
   PayloadValidationError,
   DeliveryPendingError,
   RunNotFoundError,

@@ -9,6 +9,7 @@ export {
   HookDisposedError,
   HookExpiredError,
   HookNotFoundError,
+  IdempotencyConflictError,
   InvalidArgumentError,
   InvalidDurationError,
   InvalidTokenError,
@@ -48,7 +49,17 @@ export type { LatchOptions } from "./runtime/engine.js";
 export { createLatch, Latch } from "./runtime/engine.js";
 export type { Logger } from "./runtime/logger.js";
 export type { WorkerOptions } from "./runtime/worker.js";
-export type { HookRecord, HookStatus, Page, RunRecord, RunStatus } from "./store/records.js";
+export type {
+  HookCountFilter,
+  HookCounts,
+  HookRecord,
+  HookStatus,
+  Page,
+  RunCountFilter,
+  RunCounts,
+  RunRecord,
+  RunStatus,
+} from "./store/records.js";
 export type { Store, StoreChange, WatchOptions } from "./store/store.js";
 export { DEFAULT_DATABASE_URL, openStore } from "./stores/open.js";
 export type { SqliteStoreOptions } from "./stores/sqlite/sqlite-store.js";

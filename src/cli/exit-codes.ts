@@ -4,6 +4,7 @@ import {
   HookDisposedError,
   HookExpiredError,
   HookNotFoundError,
+  IdempotencyConflictError,
   InvalidArgumentError,
   LatchError,
   PayloadValidationError,
@@ -32,7 +33,10 @@ export const EXIT = {
    * turned down by the run's worker and recorded as hook.rejected. Either way the hook still waits.
    */
   INVALID_PAYLOAD: 5,
-  /** A conflict: the token is held by another hook, or names a webhook. */
+  /**
+   * A conflict: the token is held by another hook or names a webhook, or the idempotency key was
+   * used before with another payload.
+   */
   CONFLICT: 6,
   /** The database cannot be opened or is not a Latch database. */
   STORE: 7,
@@ -73,7 +77,7 @@ export function exitCodeOf(err: unknown): number {
   if (RunNotFoundError.is(err) || HookNotFoundError.is(err) || UnknownWorkflowError.is(err))
     return EXIT.NOT_FOUND;
   if (HookExpiredError.is(err) || HookDisposedError.is(err)) return EXIT.GONE;
-  if (HookConflictError.is(err)) return EXIT.CONFLICT;
+  if (HookConflictError.is(err) || IdempotencyConflictError.is(err)) return EXIT.CONFLICT;
   if (InvalidArgumentError.is(err)) return EXIT.USAGE;
   if (StoreError.is(err)) return EXIT.STORE;
   return EXIT.ERROR;

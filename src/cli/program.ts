@@ -203,7 +203,10 @@ export function buildProgram(): Command {
     .argument("[token]", "the hook's token (default: pick a pending hook)")
     .option("--payload <json>", "the payload, as JSON")
     .option("--payload-file <file>", "read the payload from a JSON file (- for stdin)")
-    .option("--idempotency-key <key>", "a repeat with the same key records nothing")
+    .option(
+      "--idempotency-key <key>",
+      "a repeat with the same key and payload records nothing; another payload is refused (exit 6)",
+    )
     .option("--keep-if-missing", "custom tokens: keep the payload for a hook not created yet")
     .option(
       "--wait [timeout]",

@@ -4,6 +4,7 @@ import {
   HookDisposedError,
   HookExpiredError,
   HookNotFoundError,
+  IdempotencyConflictError,
   InvalidArgumentError,
   RunCancelledError,
   RunFailedError,
@@ -23,11 +24,15 @@ import { validateAgainstJsonSchema } from "../schema/json-validate.js";
 import { parseWithSchema } from "../schema/standard.js";
 import {
   type EventFilter,
+  type HookCountFilter,
+  type HookCounts,
   type HookFilter,
   type HookRecord,
   isTerminal,
   type Page,
   type ResumeOutcome,
+  type RunCountFilter,
+  type RunCounts,
   type RunFilter,
   type RunRecord,
   type RunStatus,
@@ -60,7 +65,10 @@ export interface RunInfo {
 export type HookInfo = HookRecord;
 
 export interface ResumeOptions {
-  /** A repeat with the same key (for this token) records nothing and returns the first answer. */
+  /**
+   * A repeat with the same key (for this token) and the same payload records nothing and returns
+   * the first answer; the same key with another payload throws IdempotencyConflictError.
+   */
   idempotencyKey?: string;
   /**
    * "keep" (custom tokens only): if no hook has the token yet, keep the payload and deliver it,
@@ -118,6 +126,11 @@ export class Client {
       this.store.listRuns(filter).then((p) => ({ ...p, items: p.items.map(toRunInfo) })),
     get: (runId: string) => this.getRun(runId),
     events: (runId: string, filter?: EventFilter) => this.events(runId, filter),
+    /**
+     * How many runs have each status, in one store query (every status present, 0 where none).
+     * @example const { suspended } = await latch.runs.count({ workflow: "order_approval" });
+     */
+    count: (filter: RunCountFilter = {}): Promise<RunCounts> => this.store.countRuns(filter),
   };
 
   /** Listing and reading hooks. */
@@ -128,6 +141,11 @@ export class Client {
       checkToken(token);
       return this.store.getHook(token);
     },
+    /**
+     * How many hooks have each status, in one store query.
+     * @example const { pending } = await latch.hooks.count({ name: "manager_approval" });
+     */
+    count: (filter: HookCountFilter = {}): Promise<HookCounts> => this.store.countHooks(filter),
   };
 
   constructor(
@@ -200,7 +218,8 @@ export class Client {
    * stored with the hook, and the hook's own Standard Schema where this process defined it) and
    * recorded before this returns: nothing is lost if no worker is running.
    *
-   * @throws HookNotFoundError, HookExpiredError, HookDisposedError, PayloadValidationError (nothing recorded).
+   * @throws HookNotFoundError, HookExpiredError, HookDisposedError, PayloadValidationError,
+   *   IdempotencyConflictError (nothing recorded).
    * @example await latch.resumeHook(token, { approved: true, reviewer: "ann" }, { idempotencyKey: "mail-123" });
    */
   async resumeHook(token: string, payload?: unknown, options: ResumeOptions = {}): Promise<ResumeResult> {
@@ -299,6 +318,8 @@ export class Client {
         throw new HookExpiredError(token, out.expiredAt);
       case "disposed":
         throw new HookDisposedError(token);
+      case "idempotency_conflict":
+        throw new IdempotencyConflictError(token, key!);
       default:
         throw new HookNotFoundError(token);
     }

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Client } from "../client/client.js";
-import { RUN_STATUSES, type RunStatus } from "../store/records.js";
+import { RUN_STATUSES, type RunCounts } from "../store/records.js";
 
 /** The server's Prometheus metrics, in a registry of its own (two servers in a process do not clash). */
 export interface ServerMetrics {
@@ -10,12 +10,12 @@ export interface ServerMetrics {
 }
 
 /**
- * Runs by status and pending hooks are counted from the store when scraped, at most once per
- * `cacheMs`: the client has no count query, so counting pages through ids and must not run per scrape.
+ * Runs by status and pending hooks are counted from the store when scraped (two count queries), at
+ * most once per `cacheMs`: scrapers that call often, or many at once, share one count.
  */
 export function createMetrics(client: Client, cacheMs = 5_000): ServerMetrics {
   const registry = new Registry();
-  let cached: { at: number; runs: Map<RunStatus, number>; hooks: number } | undefined;
+  let cached: { at: number; runs: RunCounts; hooks: number } | undefined;
   let inflight: Promise<NonNullable<typeof cached>> | undefined;
   const snapshot = async () => {
     if (cached && Date.now() - cached.at < cacheMs) return cached;
@@ -33,7 +33,7 @@ export function createMetrics(client: Client, cacheMs = 5_000): ServerMetrics {
     registers: [registry],
     async collect() {
       const s = await snapshot();
-      for (const status of RUN_STATUSES) this.set({ status }, s.runs.get(status) ?? 0);
+      for (const status of RUN_STATUSES) this.set({ status }, s.runs[status]);
     },
   });
   new Gauge({
@@ -61,21 +61,6 @@ export function createMetrics(client: Client, cacheMs = 5_000): ServerMetrics {
 }
 
 async function countAll(client: Client) {
-  const runs = new Map<RunStatus, number>();
-  for (const status of RUN_STATUSES) {
-    runs.set(status, await countPages((cursor) => client.runs.list({ status, limit: 1000, cursor })));
-  }
-  const hooks = await countPages((cursor) => client.hooks.list({ status: "pending", limit: 1000, cursor }));
-  return { at: Date.now(), runs, hooks };
-}
-
-async function countPages(page: (cursor?: string) => Promise<{ items: unknown[]; nextCursor?: string }>) {
-  let n = 0;
-  let cursor: string | undefined;
-  do {
-    const p = await page(cursor);
-    n += p.items.length;
-    cursor = p.nextCursor;
-  } while (cursor);
-  return n;
+  const [runs, hooks] = await Promise.all([client.runs.count(), client.hooks.count({ status: "pending" })]);
+  return { at: Date.now(), runs, hooks: hooks.pending };
 }

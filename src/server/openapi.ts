@@ -155,7 +155,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
               name: "Idempotency-Key",
               in: "header",
               schema: { type: "string" },
-              description: "Same as idempotencyKey.",
+              description:
+                "Same as idempotencyKey. The same key again with the same payload repeats the first answer; with another payload it is 409 IDEMPOTENCY_CONFLICT.",
             },
             {
               name: "wait",

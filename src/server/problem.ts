@@ -4,6 +4,7 @@ import {
   HookDisposedError,
   HookExpiredError,
   HookNotFoundError,
+  IdempotencyConflictError,
   InvalidArgumentError,
   LatchError,
   PayloadValidationError,
@@ -57,7 +58,8 @@ const TITLES: Record<number, string> = {
 };
 
 /**
- * The HTTP status of a typed error: bad input 400, unknown ids 404, a taken token 409, a hook that
+ * The HTTP status of a typed error: bad input 400, unknown ids 404, a taken token or an idempotency
+ * key reused with another payload 409, a hook that
  * takes no more payloads 410, a payload or workflow name that does not fit 422.
  */
 export function statusOf(err: unknown): number {
@@ -66,7 +68,7 @@ export function statusOf(err: unknown): number {
   if (InvalidArgumentError.is(err)) return 400;
   if (RunNotFoundError.is(err) || HookNotFoundError.is(err)) return 404;
   if (HookExpiredError.is(err) || HookDisposedError.is(err)) return 410;
-  if (HookConflictError.is(err)) return 409;
+  if (HookConflictError.is(err) || IdempotencyConflictError.is(err)) return 409;
   if (StoreError.is(err) || ClosedError.is(err)) return 503;
   return 500;
 }

@@ -45,6 +45,8 @@ export interface RunRecord {
 
 /** A hook is `pending` until it is disposed, it expires, or its run ends. */
 export type HookStatus = "pending" | "expired" | "disposed";
+/** Every hook status (for counts and filters). */
+export const HOOK_STATUSES: readonly HookStatus[] = ["pending", "expired", "disposed"];
 
 export interface HookRecord {
   hookId: string;
@@ -162,8 +164,15 @@ export interface RunCommit {
   owner: string;
   expectedSeq: number;
   events: LatchEvent[];
+  /**
+   * Hooks created by this commit. Registrations and `closeHooks` take effect in the order of their
+   * events in `events` (`hook.created`; `hook.disposed` / `hook.expired`): a token released by a close
+   * earlier in the commit is free for a registration after it (dispose, then create with the same
+   * token), while a registration before the release still finds the token taken. An entry with no
+   * event counts as before every event (a registration) or after them (a close).
+   */
   registerHooks?: HookRegistration[];
-  /** Hook ids now expired or disposed (terminal hook states). */
+  /** Hook ids now expired or disposed (terminal hook states), ordered with registerHooks. */
   closeHooks?: { hookId: string; status: "expired" | "disposed" }[];
   /** Close every hook of the run still pending (the run ended). */
   closeAllHooks?: boolean;
@@ -200,6 +209,10 @@ export type CommitResult =
 export interface ResumeRequest {
   token: string;
   payload?: string;
+  /**
+   * A repeat with the same key (for this token) and the same payload records nothing and answers
+   * as the first call did (`repeated`); the same key with another payload is `idempotency_conflict`.
+   */
   idempotencyKey?: string;
   ifMissing: "error" | "keep";
   now: number;
@@ -222,6 +235,11 @@ export type ResumeOutcome =
   | { status: "not_found" }
   | { status: "expired"; expiredAt?: number }
   | { status: "disposed" }
+  /**
+   * Nothing recorded: the idempotency key was used before for this token with another payload
+   * (payloads compared as stored: their JSON text, undefined only equal to undefined).
+   */
+  | { status: "idempotency_conflict" }
   /** Nothing recorded: validate the payload against this hook, then send it again (see `check`). */
   | { status: "validate"; hook: HookRecord };
 
@@ -245,6 +263,18 @@ export interface RunFilter {
   limit?: number;
   cursor?: string;
 }
+
+/** Which runs `countRuns` counts: those of these statuses (default: all) and this workflow (default: any). */
+export type RunCountFilter = Pick<RunFilter, "status" | "workflow">;
+
+/** How many runs have each status; every status is present (0 when none, or when filtered out). */
+export type RunCounts = Record<RunStatus, number>;
+
+/** Which hooks `countHooks` counts. */
+export type HookCountFilter = Pick<HookFilter, "status" | "runId" | "name">;
+
+/** How many hooks have each status; every status is present (0 when none, or when filtered out). */
+export type HookCounts = Record<HookStatus, number>;
 
 export interface HookFilter {
   status?: HookStatus;

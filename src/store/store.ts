@@ -4,6 +4,8 @@ import type {
   ClaimedRun,
   CommitResult,
   EventFilter,
+  HookCountFilter,
+  HookCounts,
   HookFilter,
   HookRecord,
   InboxEntry,
@@ -14,6 +16,8 @@ import type {
   ResumeOutcome,
   ResumeRequest,
   RunCommit,
+  RunCountFilter,
+  RunCounts,
   RunFilter,
   RunRecord,
 } from "./records.js";
@@ -56,6 +60,11 @@ export interface Store {
   createRun(run: NewRun): Promise<RunRecord>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   listRuns(filter: RunFilter): Promise<Page<RunRecord>>;
+  /**
+   * How many runs have each status, in one query (for /metrics and dashboards, which must not page
+   * through every run): `{ pending: 2, running: 0, … }` with every status present.
+   */
+  countRuns(filter?: RunCountFilter): Promise<RunCounts>;
   readEvents(runId: string, filter?: EventFilter): Promise<EventRecord[]>;
 
   /**
@@ -110,7 +119,12 @@ export interface Store {
   /** The pending hook with this token, else the most recent one that had it. */
   getHook(token: string): Promise<HookRecord | undefined>;
   listHooks(filter: HookFilter): Promise<Page<HookRecord>>;
-  /** Records a payload for the hook with this token (idempotently when a key is given). */
+  /** How many hooks have each status, in one query: `{ pending, expired, disposed }`. */
+  countHooks(filter?: HookCountFilter): Promise<HookCounts>;
+  /**
+   * Records a payload for the hook with this token (idempotently when a key is given: a repeat
+   * with the same payload answers as the first call did; one with another payload is refused).
+   */
   resumeHook(req: ResumeRequest): Promise<ResumeOutcome>;
   /** A recorded payload by its inbox id, with what became of it (delivered, rejected, pending). */
   getInboxEntry(id: number): Promise<InboxEntry | undefined>;

@@ -1,12 +1,16 @@
 import type { SerializedError } from "../errors.js";
-import type {
-  HookRecord,
-  InboxEntry,
-  InboxRecord,
-  NewRun,
-  OutboxEntry,
-  RunRecord,
-  RunStatus,
+import {
+  HOOK_STATUSES,
+  type HookCounts,
+  type HookRecord,
+  type InboxEntry,
+  type InboxRecord,
+  type NewRun,
+  type OutboxEntry,
+  RUN_STATUSES,
+  type RunCounts,
+  type RunRecord,
+  type RunStatus,
 } from "../store/records.js";
 
 /**
@@ -123,4 +127,18 @@ export function toOutbox(r: Row): OutboxEntry {
     createdAt: Number(r.created_at),
     attempts: r.attempts,
   };
+}
+
+/** `SELECT status, count(*) AS n … GROUP BY status` rows as counts with every run status present. */
+export function runCounts(rows: Row[]): RunCounts {
+  const counts = Object.fromEntries(RUN_STATUSES.map((st) => [st, 0])) as RunCounts;
+  for (const r of rows) if (r.status in counts) counts[r.status as RunStatus] = Number(r.n);
+  return counts;
+}
+
+/** The same for hooks. */
+export function hookCounts(rows: Row[]): HookCounts {
+  const counts = Object.fromEntries(HOOK_STATUSES.map((st) => [st, 0])) as HookCounts;
+  for (const r of rows) if (r.status in counts) counts[r.status as keyof HookCounts] = Number(r.n);
+  return counts;
 }

@@ -105,6 +105,26 @@ describe.concurrent("commands against a real database", { timeout: 120_000 }, ()
     expect((await latchCli("runs", "cancel", run.id)).stdout).toMatch(/already ended \(cancelled\)/);
   });
 
+  it("refuses an idempotency key sent again with another payload (exit 6); the first payload stands", async () => {
+    const run = await latch.start(reviewFlow, "o-idem");
+    const token = await pendingToken(latch, run.id);
+    await latch.resumeHook(token, good, { idempotencyKey: "mail-1" });
+    const other = JSON.stringify({ ...good, reviewer: "eve" });
+    const r = await latchCli(
+      "hooks",
+      "resume",
+      token,
+      "--payload",
+      other,
+      "--idempotency-key",
+      "mail-1",
+      "--json",
+    );
+    expect(r.code).toBe(6);
+    expect(JSON.parse(r.stderr).error).toMatchObject({ code: "IDEMPOTENCY_CONFLICT", exitCode: 6 });
+    expect((await latch.waitForRun(run.id)).output).toEqual({ orderId: "o-idem", ...good });
+  });
+
   it("refuses to resume a webhook from the command line (exit 6): its payloads are HTTP requests", async () => {
     const run = await latch.start(webhookFlow);
     const token = await pendingToken(latch, run.id);

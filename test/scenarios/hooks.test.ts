@@ -8,6 +8,8 @@ import {
   HookDisposedError,
   HookExpiredError,
   HookNotFoundError,
+  IdempotencyConflictError,
+  LatchError,
   PayloadValidationError,
   sleep,
   step,
@@ -169,6 +171,89 @@ describe("tokens", () => {
     expect(await a.result()).toBe("to-a");
   });
 
+  it.each([
+    ["replayed", 0],
+    ["warm", undefined],
+  ])(
+    "a run disposes its hook and takes the same token again, payload after payload (the loop pattern, %s)",
+    async (_, warmCacheSize) => {
+      const loop = defineWorkflow("token_loop", async (token: string, rounds: number) => {
+        const got: string[] = [];
+        for (let i = 0; i < rounds; i++) {
+          using h = createHook<string>({ token });
+          got.push(await h);
+        }
+        return got;
+      });
+      t = await createTestLatch({ workflows: [loop], options: { worker: { warmCacheSize } } });
+      const run = await t.start(loop, "loop:C1", 4);
+      for (const p of ["a", "b", "c", "d"]) {
+        await t.idle();
+        expect((await t.hooks.get("loop:C1"))?.status).toBe("pending");
+        await t.resumeHook("loop:C1", p);
+      }
+      expect(await run.result()).toEqual(["a", "b", "c", "d"]);
+      const hooks = (await t.hooks.list({ runId: run.id })).items;
+      expect(hooks.map((h) => [h.token, h.status, h.payloads])).toEqual(
+        [1, 2, 3, 4].map(() => ["loop:C1", "disposed", 1]),
+      );
+    },
+  );
+
+  it("hands a token over: dispose, then another run takes it while the first takes it back later", async () => {
+    const handoff = defineWorkflow("token_handoff", async (token: string) => {
+      const first = createHook<{ handoff?: boolean; n: number }>({ token });
+      const got: number[] = [];
+      for await (const p of first) {
+        got.push(p.n);
+        if (p.handoff) {
+          first.dispose();
+          break;
+        }
+      }
+      await sleep("1h");
+      const again = createHook<{ n: number }>({ token });
+      got.push((await again).n);
+      return got;
+    });
+    const second = defineWorkflow("token_taker", async (token: string) => {
+      using h = createHook<{ n: number }>({ token });
+      return (await h).n;
+    });
+    t = await createTestLatch({ workflows: [handoff, second] });
+    const a = await t.start(handoff, "chan:7");
+    await t.idle();
+    await t.resumeHook("chan:7", { n: 1 });
+    await t.resumeHook("chan:7", { n: 2, handoff: true });
+    await t.idle();
+    const b = await t.start(second, "chan:7");
+    await t.idle();
+    await t.resumeHook("chan:7", { n: 3 });
+    expect(await b.result()).toBe(3);
+    await t.clock.advance("1h");
+    await t.resumeHook("chan:7", { n: 4 });
+    expect(await a.result()).toEqual([1, 2, 4]);
+  });
+
+  it("a run taking its own live token again before disposing it still gets HookConflictError", async () => {
+    const early = defineWorkflow("token_early", async (token: string) => {
+      const h = createHook<string>({ token });
+      const again = createHook<string>({ token });
+      h.dispose();
+      const outcome = await again.then(
+        () => "payload",
+        (err) => (HookConflictError.is(err) ? "conflict" : String(err)),
+      );
+      using last = createHook<string>({ token });
+      return [outcome, await last];
+    });
+    t = await createTestLatch({ workflows: [early] });
+    const run = await t.start(early, "early:1");
+    await t.idle();
+    await t.resumeHook("early:1", "x");
+    expect(await run.result()).toEqual(["conflict", "x"]);
+  });
+
   it("resuming an unknown or disposed token is a typed error", async () => {
     t = await createTestLatch({ workflows: [holder] });
     expect(HookNotFoundError.is(await failure(t.resumeHook("nobody:here", 1)))).toBe(true);
@@ -203,7 +288,7 @@ describe("tokens", () => {
     expect(await run.result()).toEqual(["early-1", "early-2", "late"]);
   });
 
-  it("an idempotency key makes a repeat a no-op with the same answer", async () => {
+  it("an idempotency key makes a repeat a no-op with the same answer, and refuses another payload", async () => {
     const many = defineWorkflow("idem", async () => {
       const h = createHook<number>({ token: "idem-tok" });
       const a = await h;
@@ -217,6 +302,15 @@ describe("tokens", () => {
     const again = await t.resumeHook("idem-tok", 1, { idempotencyKey: "k1" });
     expect(again).toEqual({ ...first, repeated: true });
     expect(first.repeated).toBe(false);
+    // The same key with another payload is refused: nothing recorded, the first payload stands.
+    const err = await failure(t.resumeHook("idem-tok", 7, { idempotencyKey: "k1" }));
+    expect(IdempotencyConflictError.is(err)).toBe(true);
+    expect(LatchError.is(err)).toBe(true);
+    expect(HookConflictError.is(err)).toBe(false);
+    expect(err).toMatchObject({ code: "IDEMPOTENCY_CONFLICT", name: "IdempotencyConflictError" });
+    expect(err).toMatchObject({ token: "idem-tok", idempotencyKey: "k1" });
+    expect(err.message).toMatch(/idempotencyKey: "k1" .*another payload.*new idempotency key/);
+    expect((await t.hooks.get("idem-tok"))?.payloads).toBe(1);
     await t.resumeHook("idem-tok", 2, { idempotencyKey: "k2" });
     expect(await run.result()).toEqual([1, 2]);
     expect((await run.events({ typePrefix: "hook.received" })).length).toBe(2);

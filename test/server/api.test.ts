@@ -188,6 +188,16 @@ describe("hooks", () => {
       { "idempotency-key": "k-1" },
     );
     expect((await json(again)).repeated).toBe(true);
+    // The same key with another payload: refused, the first payload stands.
+    await expectProblem(
+      await post(`/api/hooks/${encodeURIComponent(token)}/resume`, {
+        payload: { approved: false, reviewer: "eve" },
+        idempotencyKey: "k-1",
+      }),
+      409,
+      "IDEMPOTENCY_CONFLICT",
+      /idempotencyKey: "k-1" was already used .* another payload/,
+    );
     const run = await h.latch.waitForRun(runId);
     expect(run.output).toEqual({ orderId: "o-2", approved: true, reviewer: "ann" });
   });
@@ -285,5 +295,27 @@ describe("metrics", () => {
       /latch_hook_resume_duration_seconds_count\{route="api",outcome="PAYLOAD_INVALID"\} [1-9]/,
     );
     expect(text).toMatch(/latch_http_requests_total\{method="GET",route="\/api\/runs",status="200"\}/);
+  });
+
+  it("counts the runs of every status and the pending hooks the listings show", async () => {
+    await h.startAndWait("srv_approval_flow", "o-count");
+    await h.latch.idle();
+    const text = await (await h.app.request("/metrics")).text();
+    const gauge = (line: RegExp) => Number(text.match(line)?.[1]);
+    for (const status of [
+      "pending",
+      "running",
+      "suspended",
+      "succeeded",
+      "failed",
+      "cancelled",
+      "timed_out",
+    ]) {
+      const listed = (await h.latch.runs.list({ status: status as "pending", limit: 1000 })).items.length;
+      expect(gauge(new RegExp(`latch_runs\\{status="${status}"\\} (\\d+)`)), status).toBe(listed);
+    }
+    const pending = (await h.latch.hooks.list({ status: "pending", limit: 1000 })).items.length;
+    expect(pending).toBeGreaterThan(0);
+    expect(gauge(/latch_hooks_pending (\d+)/)).toBe(pending);
   });
 });

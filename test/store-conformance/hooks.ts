@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { LatchEvent } from "../../src/replay/events.js";
 import type { ResumeRequest } from "../../src/store/records.js";
 import { helpers, okSeq, type StoreHarness, T0, useStores } from "./harness.js";
 
@@ -73,6 +74,46 @@ export function hooks(h: StoreHarness): void {
       expect(seen).toEqual(["hook_4", "hook_3", "hook_2", "hook_1", "hook_0"]);
     });
 
+    it("counts hooks by status in one call, filtered by status, run and name", async () => {
+      expect(await store().countHooks()).toEqual({ pending: 0, expired: 0, disposed: 0 });
+      const a = await x.started("run_a");
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: a,
+          registerHooks: ["t1", "t2", "t3"].map((token, i) => ({
+            hookId: `hook_${i}`,
+            token,
+            name: i < 2 ? "approval" : "other",
+            kind: "hook" as const,
+            adoptEarly: false,
+          })),
+        }),
+      );
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: a,
+          closeHooks: [{ hookId: "hook_0", status: "expired" }],
+        }),
+      );
+      const b = await x.started("run_b");
+      okSeq(await x.suspendOnHook("run_b", b, { hookId: "hook_b", token: "tb", name: "approval" }));
+      expect(await store().countHooks()).toEqual({ pending: 3, expired: 1, disposed: 0 });
+      expect(await store().countHooks({ status: "pending" })).toEqual({
+        pending: 3,
+        expired: 0,
+        disposed: 0,
+      });
+      expect(await store().countHooks({ runId: "run_a" })).toEqual({ pending: 2, expired: 1, disposed: 0 });
+      expect(await store().countHooks({ name: "approval" })).toEqual({ pending: 2, expired: 1, disposed: 0 });
+      expect(await store().countHooks({ runId: "run_b", status: "expired" })).toEqual({
+        pending: 0,
+        expired: 0,
+        disposed: 0,
+      });
+    });
+
     it("refuses a token held by a live hook, and writes nothing of that commit", async () => {
       const a = await x.started("run_a");
       okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_a", token: "shared" }));
@@ -134,6 +175,143 @@ export function hooks(h: StoreHarness): void {
       );
       // The live hook wins over the older one with the same token.
       expect(await store().getHook("tok")).toMatchObject({ hookId: "hook_2", status: "pending" });
+    });
+
+    describe("a token released and taken again in one commit (dispose, then create with the same token)", () => {
+      const reg = (hookId: string, token = "loop-tok") => ({
+        hookId,
+        token,
+        kind: "hook" as const,
+        adoptEarly: true,
+      });
+      const created = (hookId: string, callSeq: number, token = "loop-tok"): LatchEvent => ({
+        type: "hook.created",
+        callSeq,
+        hookId,
+        token,
+        kind: "hook",
+      });
+      const disposed = (hookId: string, token = "loop-tok"): LatchEvent => ({
+        type: "hook.disposed",
+        hookId,
+        token,
+        reason: "disposed",
+      });
+
+      it("frees the token for a registration that comes after the release, payload after payload", async () => {
+        let seq = await x.started("run_a");
+        okSeq(await x.suspendOnHook("run_a", seq, { ...reg("hook_0"), expiresAt: undefined }));
+        for (let n = 0; n < 4; n++) {
+          const sent = await resume("loop-tok", { payload: String(n), now: T0 + 10 + n });
+          expect(sent).toMatchObject({ status: "accepted", hookId: `hook_${n}` });
+          const [c] = await x.claim("w1", { now: T0 + 10 + n });
+          expect(c?.inbox.map((i) => i.payload)).toEqual([String(n)]);
+          seq = okSeq(
+            await x.commit({
+              runId: "run_a",
+              expectedSeq: c!.run.seq,
+              now: T0 + 10 + n,
+              events: [
+                {
+                  type: "hook.received",
+                  hookId: `hook_${n}`,
+                  token: "loop-tok",
+                  inboxId: c!.inbox[0]!.id,
+                  payload: String(n),
+                  receivedAt: T0 + 10 + n,
+                },
+                disposed(`hook_${n}`),
+                created(`hook_${n + 1}`, n + 2),
+                { type: "run.suspended" },
+              ],
+              consumeInbox: [c!.inbox[0]!.id],
+              closeHooks: [{ hookId: `hook_${n}`, status: "disposed" }],
+              registerHooks: [reg(`hook_${n + 1}`)],
+              status: "suspended",
+              release: {},
+            }),
+          );
+          expect(await store().getHook("loop-tok")).toMatchObject({
+            hookId: `hook_${n + 1}`,
+            status: "pending",
+            payloads: 0,
+          });
+        }
+        const listed = (await store().listHooks({ runId: "run_a" })).items;
+        expect(listed.filter((h) => h.status === "pending").map((h) => h.hookId)).toEqual(["hook_4"]);
+        expect(listed.filter((h) => h.status === "disposed")).toHaveLength(4);
+        expect((await store().getRun("run_a"))?.seq).toBe(seq);
+      });
+
+      it("frees it for a hook created, disposed and created again within the commit", async () => {
+        const seq = await x.started("run_a");
+        okSeq(
+          await x.commit({
+            runId: "run_a",
+            expectedSeq: seq,
+            events: [created("hook_1", 1), disposed("hook_1"), created("hook_2", 3)],
+            registerHooks: [reg("hook_1"), reg("hook_2")],
+            closeHooks: [{ hookId: "hook_1", status: "disposed" }],
+          }),
+        );
+        expect(await store().getHook("loop-tok")).toMatchObject({ hookId: "hook_2", status: "pending" });
+        expect(await resume("loop-tok")).toMatchObject({ status: "accepted", hookId: "hook_2" });
+      });
+
+      it("still refuses a registration that comes before the release, and writes nothing", async () => {
+        const seq = await x.started("run_a");
+        okSeq(
+          await x.commit({
+            runId: "run_a",
+            expectedSeq: seq,
+            events: [created("hook_1", 1)],
+            registerHooks: [reg("hook_1")],
+          }),
+        );
+        const res = await x.commit({
+          runId: "run_a",
+          expectedSeq: seq + 1,
+          now: T0 + 5,
+          events: [created("hook_2", 2), disposed("hook_1")],
+          registerHooks: [reg("hook_2")],
+          closeHooks: [{ hookId: "hook_1", status: "disposed" }],
+        });
+        expect(res).toEqual({ ok: false, reason: "token_taken", hookIds: ["hook_2"] });
+        expect(await store().getHook("loop-tok")).toMatchObject({ hookId: "hook_1", status: "pending" });
+        expect(await store().readEvents("run_a")).toHaveLength(2);
+        // Twice in one commit with no release between: the second is refused.
+        const twice = await x.commit({
+          runId: "run_a",
+          expectedSeq: seq + 1,
+          events: [disposed("hook_1"), created("hook_2", 2, "other"), created("hook_3", 3, "other")],
+          registerHooks: [reg("hook_2", "other"), reg("hook_3", "other")],
+          closeHooks: [{ hookId: "hook_1", status: "disposed" }],
+        });
+        expect(twice).toEqual({ ok: false, reason: "token_taken", hookIds: ["hook_3"] });
+      });
+
+      it("does not free a token held by another run's hook", async () => {
+        const a = await x.started("run_a");
+        okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_a", token: "loop-tok" }));
+        await x.createRun("run_b");
+        const [b] = await x.claim("w1");
+        okSeq(
+          await x.commit({
+            runId: "run_b",
+            expectedSeq: b!.run.seq,
+            events: [created("hook_b1", 1, "mine")],
+            registerHooks: [reg("hook_b1", "mine")],
+          }),
+        );
+        const res = await x.commit({
+          runId: "run_b",
+          expectedSeq: b!.run.seq + 1,
+          events: [disposed("hook_b1", "mine"), created("hook_b2", 2)],
+          registerHooks: [reg("hook_b2")],
+          closeHooks: [{ hookId: "hook_b1", status: "disposed" }],
+        });
+        expect(res).toEqual({ ok: false, reason: "token_taken", hookIds: ["hook_b2"] });
+      });
     });
 
     it("lets a new hook take the token of a live hook that is past its timeout; that one becomes expired", async () => {
@@ -370,7 +548,7 @@ export function hooks(h: StoreHarness): void {
       const a = await x.started("run_a");
       okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_1", token: "tok" }));
       const first = await resume("tok", { idempotencyKey: "k1" });
-      const again = await resume("tok", { idempotencyKey: "k1", payload: '"different"' });
+      const again = await resume("tok", { idempotencyKey: "k1" });
       expect(again).toEqual({ ...first, repeated: true });
       expect(await resume("tok", { idempotencyKey: "k2" })).toMatchObject({
         status: "accepted",
@@ -387,6 +565,87 @@ export function hooks(h: StoreHarness): void {
       expect(await resume("other", { idempotencyKey: "k1" })).toEqual({ status: "not_found" });
     });
 
+    it("refuses an idempotency key used before with another payload (compared as stored), recording nothing", async () => {
+      const a = await x.started("run_a");
+      okSeq(await x.suspendOnHook("run_a", a, { hookId: "hook_1", token: "tok" }));
+      const first = await resume("tok", { idempotencyKey: "k1", payload: '{"a":1,"b":2}' });
+      expect(first).toMatchObject({ status: "accepted", repeated: false });
+      for (const payload of ['"different"', '{"b":2,"a":1}', undefined]) {
+        expect(await resume("tok", { idempotencyKey: "k1", payload })).toEqual({
+          status: "idempotency_conflict",
+        });
+      }
+      // Also when sent together with other payloads.
+      const together = await Promise.all([
+        resume("tok", { idempotencyKey: "k1", payload: '"other"' }),
+        resume("tok", { idempotencyKey: "k1", payload: '{"a":1,"b":2}' }),
+        resume("tok", { idempotencyKey: "k2", payload: '"new"' }),
+      ]);
+      expect(together[0]).toEqual({ status: "idempotency_conflict" });
+      expect(together[1]).toEqual({ ...first, repeated: true });
+      expect(together[2]).toMatchObject({ status: "accepted", repeated: false });
+      expect((await store().readInbox("run_a")).map((i) => i.payload)).toEqual(['{"a":1,"b":2}', '"new"']);
+      expect((await store().getHook("tok"))?.payloads).toBe(2);
+      // An undefined payload (no JSON at all) is a payload like any other.
+      await resume("tok", { idempotencyKey: "k3", payload: undefined });
+      expect(await resume("tok", { idempotencyKey: "k3", payload: undefined })).toMatchObject({
+        repeated: true,
+      });
+      expect(await resume("tok", { idempotencyKey: "k3", payload: "null" })).toEqual({
+        status: "idempotency_conflict",
+      });
+      // A kept payload's key too.
+      await resume("later", { ifMissing: "keep", idempotencyKey: "m1", payload: '"early"' });
+      expect(
+        await resume("later", { ifMissing: "keep", idempotencyKey: "m1", payload: '"changed"' }),
+      ).toEqual({
+        status: "idempotency_conflict",
+      });
+      // Once a hook is disposed, a repeat still gets the first answer, and a change is still refused.
+      const [c] = await x.claim("w1", { now: T0 + 20 });
+      okSeq(
+        await x.commit({
+          runId: "run_a",
+          expectedSeq: c!.run.seq,
+          now: T0 + 20,
+          events: [{ type: "hook.disposed", hookId: "hook_1", token: "tok", reason: "disposed" }],
+          closeHooks: [{ hookId: "hook_1", status: "disposed" }],
+        }),
+      );
+      expect(await resume("tok", { idempotencyKey: "k1", payload: '{"a":1,"b":2}' })).toEqual({
+        ...first,
+        repeated: true,
+      });
+      expect(await resume("tok", { idempotencyKey: "k1", payload: "1" })).toEqual({
+        status: "idempotency_conflict",
+      });
+    });
+
+    it("records keyed payloads sent together for many hooks each once, and repeats each", async () => {
+      const tokens = ["k_a", "k_b", "k_c", "k_d"];
+      for (const [i, token] of tokens.entries()) {
+        const run = `run_${i}`;
+        okSeq(await x.suspendOnHook(run, await x.started(run), { hookId: `hook_${i}`, token }));
+      }
+      const send = () =>
+        Promise.all(
+          tokens.map((token, i) => resume(token, { idempotencyKey: "same-key", payload: String(i) })),
+        );
+      const first = await send();
+      for (const [i, out] of first.entries()) {
+        expect(out).toMatchObject({ status: "accepted", runId: `run_${i}`, repeated: false });
+      }
+      expect(await send()).toEqual(first.map((o) => ({ ...o, repeated: true })));
+      for (const [i, token] of tokens.entries()) {
+        expect((await store().readInbox(`run_${i}`)).map((m) => m.payload)).toEqual([String(i)]);
+        expect((await store().getHook(token))?.payloads).toBe(1);
+      }
+      const changed = await Promise.all(
+        tokens.map((token) => resume(token, { idempotencyKey: "same-key", payload: "9" })),
+      );
+      expect(changed).toEqual(tokens.map(() => ({ status: "idempotency_conflict" })));
+    });
+
     it("keeps a payload sent before its hook exists and delivers it, first and once, to the next hook with that token", async () => {
       const kept = await resume("order-7", {
         ifMissing: "keep",
@@ -395,7 +654,9 @@ export function hooks(h: StoreHarness): void {
         now: T0 + 1,
       });
       expect(kept).toMatchObject({ status: "kept", repeated: false });
-      expect(await resume("order-7", { ifMissing: "keep", idempotencyKey: "m1" })).toEqual({
+      expect(
+        await resume("order-7", { ifMissing: "keep", idempotencyKey: "m1", payload: '"early"' }),
+      ).toEqual({
         ...kept,
         repeated: true,
       });
@@ -428,7 +689,9 @@ export function hooks(h: StoreHarness): void {
       // Woken at once: its payloads are waiting.
       expect((await store().getRun("run_b"))?.wakeAt).toBe(T0 + 5);
       // The repeat of the kept payload now names where it went.
-      expect(await resume("order-7", { ifMissing: "keep", idempotencyKey: "m1" })).toEqual({
+      expect(
+        await resume("order-7", { ifMissing: "keep", idempotencyKey: "m1", payload: '"early"' }),
+      ).toEqual({
         status: "accepted",
         runId: "run_b",
         hookId: "hook_b",

@@ -83,6 +83,58 @@ export function runsAndEvents(h: StoreHarness): void {
       expect((await store().listRuns({ limit: 100 })).nextCursor).toBeUndefined();
     });
 
+    it("counts runs by status in one call, filtered by status and workflow", async () => {
+      const zero = {
+        pending: 0,
+        running: 0,
+        suspended: 0,
+        succeeded: 0,
+        failed: 0,
+        cancelled: 0,
+        timed_out: 0,
+      };
+      expect(await store().countRuns()).toEqual(zero);
+      for (let i = 0; i < 5; i++) await x.createRun(`run_${i}`, { workflow: i < 3 ? WF : "other" });
+      const [a, b] = await x.claim("w1", { workflows: [WF] });
+      okSeq(
+        await x.commit({
+          runId: a!.run.id,
+          expectedSeq: a!.run.seq,
+          events: [{ type: "run.succeeded" }],
+          status: "succeeded",
+        }),
+      );
+      okSeq(
+        await x.commit({
+          runId: b!.run.id,
+          expectedSeq: b!.run.seq,
+          events: [{ type: "run.suspended" }],
+          status: "suspended",
+          release: {},
+        }),
+      );
+      // The counts agree with the listing, status by status.
+      const all = await store().countRuns();
+      expect(all).toEqual({ ...zero, pending: 2, running: 1, suspended: 1, succeeded: 1 });
+      for (const [status, n] of Object.entries(all)) {
+        expect((await store().listRuns({ status: status as keyof typeof zero })).items).toHaveLength(n);
+      }
+      expect(await store().countRuns({ workflow: "other" })).toEqual({ ...zero, pending: 2 });
+      expect(await store().countRuns({ workflow: WF })).toEqual({
+        ...zero,
+        running: 1,
+        suspended: 1,
+        succeeded: 1,
+      });
+      expect(await store().countRuns({ status: ["succeeded", "pending"] })).toEqual({
+        ...zero,
+        pending: 2,
+        succeeded: 1,
+      });
+      expect(await store().countRuns({ status: "failed", workflow: WF })).toEqual(zero);
+      expect(await store().countRuns({ workflow: "nobody" })).toEqual(zero);
+    });
+
     it("answers a bad cursor or limit with InvalidArgumentError", async () => {
       await expect(store().listRuns({ cursor: "not-a-cursor" })).rejects.toSatisfy(isInvalidArgument);
       await expect(store().listRuns({ limit: 0 })).rejects.toSatisfy(isInvalidArgument);

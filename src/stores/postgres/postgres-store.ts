@@ -12,6 +12,8 @@ import type {
   ClaimedRun,
   CommitResult,
   EventFilter,
+  HookCountFilter,
+  HookCounts,
   HookFilter,
   HookRecord,
   InboxEntry,
@@ -22,12 +24,14 @@ import type {
   ResumeOutcome,
   ResumeRequest,
   RunCommit,
+  RunCountFilter,
+  RunCounts,
   RunFilter,
   RunRecord,
 } from "../../store/records.js";
 import type { Store, StoreChange, WatchOptions } from "../../store/store.js";
 import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
-import { newRunRecord } from "../rows.js";
+import { hookCounts, newRunRecord, runCounts } from "../rows.js";
 import { Batcher } from "./batcher.js";
 import {
   checkSchema,
@@ -276,6 +280,27 @@ export class PostgresStore implements Store {
     return this.page("listRuns", this.q.runsTable, where, args, filter, toRun, (r) => [r.createdAt, r.id]);
   }
 
+  async countRuns(filter: RunCountFilter = {}): Promise<RunCounts> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const statuses =
+      filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
+    if (statuses.length) where.push(`status = ANY($${args.push(statuses)}::text[])`);
+    if (filter.workflow) where.push(`workflow = $${args.push(filter.workflow)}`);
+    return runCounts(await this.count("countRuns", this.q.runsTable, where, args));
+  }
+
+  /** `status, n` rows of the matching rows of `table`, planned with the actual filter every time. */
+  private count(operation: string, table: string, where: string[], args: unknown[]): Promise<Row[]> {
+    const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    return this.run(
+      operation,
+      `SELECT status, count(*) AS n FROM ${table} ${clause} GROUP BY status`,
+      args,
+      true,
+    );
+  }
+
   async readEvents(runId: string, filter: EventFilter = {}): Promise<EventRecord[]> {
     const rows = await this.run("readEvents", this.q.readEvents, [
       runId,
@@ -397,6 +422,15 @@ export class PostgresStore implements Store {
       h.createdAt,
       h.hookId,
     ]);
+  }
+
+  async countHooks(filter: HookCountFilter = {}): Promise<HookCounts> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.status) where.push(`status = $${args.push(filter.status)}`);
+    if (filter.runId) where.push(`run_id = $${args.push(filter.runId)}`);
+    if (filter.name) where.push(`name = $${args.push(filter.name)}`);
+    return hookCounts(await this.count("countHooks", this.q.hooksTable, where, args));
   }
 
   /** One keyset page, newest first, of `table` rows matching `where` (shared by the listings). */

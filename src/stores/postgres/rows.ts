@@ -1,29 +1,37 @@
 import type { InboxRecord, RunCommit } from "../../store/records.js";
+import { hookChanges } from "../hook-changes.js";
 
 export { type Row, toHook, toInbox, toInboxEntry, toOutbox, toRun } from "../rows.js";
 
 /**
  * A commit as the `commit_runs` SQL function reads it: every key present, JSON values already
- * text (stored as written, never re-encoded), events as [type, JSON] pairs.
+ * text (stored as written, never re-encoded), events as [type, JSON] pairs. Registrations and
+ * closes carry `at`, their place in the commit (see hookChanges): the SQL applies them in that order.
  */
 export function toCommitJson(c: RunCommit): unknown {
+  const changes = hookChanges(c);
   return {
     runId: c.runId,
     owner: c.owner,
     expectedSeq: c.expectedSeq,
     now: c.now,
     events: c.events.map((e) => [e.type, JSON.stringify(e)]),
-    registerHooks: (c.registerHooks ?? []).map((h) => ({
-      hookId: h.hookId,
-      token: h.token,
-      name: h.name ?? null,
-      kind: h.kind,
-      schema: h.schema === undefined ? null : JSON.stringify(h.schema),
-      metadata: h.metadata === undefined ? null : JSON.stringify(h.metadata),
-      expiresAt: h.expiresAt ?? null,
-      adoptEarly: h.adoptEarly,
-    })),
-    closeHooks: (c.closeHooks ?? []).map((h) => [h.hookId, h.status]),
+    registerHooks: changes.flatMap((ch) => {
+      if (ch.kind !== "register") return [];
+      const h = ch.hook;
+      return {
+        at: ch.at,
+        hookId: h.hookId,
+        token: h.token,
+        name: h.name ?? null,
+        kind: h.kind,
+        schema: h.schema === undefined ? null : JSON.stringify(h.schema),
+        metadata: h.metadata === undefined ? null : JSON.stringify(h.metadata),
+        expiresAt: h.expiresAt ?? null,
+        adoptEarly: h.adoptEarly,
+      };
+    }),
+    closeHooks: changes.flatMap((ch) => (ch.kind === "close" ? [[ch.hookId, ch.status, ch.at]] : [])),
     closeAllHooks: c.closeAllHooks === true,
     consumeInbox: c.consumeInbox ?? [],
     outbox: (c.outbox ?? []).map((o) => ({ id: o.id, handler: o.handler, event: o.event })),

@@ -8,6 +8,8 @@ import {
   type ClaimedRun,
   type CommitResult,
   type EventFilter,
+  type HookCountFilter,
+  type HookCounts,
   type HookFilter,
   type HookRecord,
   type InboxEntry,
@@ -20,14 +22,19 @@ import {
   type ResumeOutcome,
   type ResumeRequest,
   type RunCommit,
+  type RunCountFilter,
+  type RunCounts,
   type RunFilter,
   type RunRecord,
 } from "../../store/records.js";
 import type { Store, StoreChange, WatchOptions } from "../../store/store.js";
+import { hookChanges, takenTokens } from "../hook-changes.js";
 import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
 import {
+  hookCounts,
   newRunRecord,
   type Row,
+  runCounts,
   senderColumn,
   toHook,
   toInbox,
@@ -331,6 +338,25 @@ export class SqliteStore implements Store {
     return this.page("runs", where, args, filter, toRun, (r) => [r.createdAt, r.id]);
   }
 
+  async countRuns(filter: RunCountFilter = {}): Promise<RunCounts> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const statuses =
+      filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
+    if (statuses.length) {
+      where.push(`status IN (${statuses.map(() => "?").join(",")})`);
+      args.push(...statuses);
+    }
+    if (filter.workflow) {
+      where.push("workflow = ?");
+      args.push(filter.workflow);
+    }
+    const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    return runCounts(
+      this.stmt(`SELECT status, count(*) AS n FROM runs ${clause} GROUP BY status`).all(...args) as Row[],
+    );
+  }
+
   async readEvents(runId: string, filter: EventFilter = {}): Promise<EventRecord[]> {
     const rows = this.stmt(
       `SELECT seq, data, at FROM events WHERE run_id = ? AND seq > ? AND (? IS NULL OR type >= ? AND type < ?)
@@ -435,24 +461,36 @@ export class SqliteStore implements Store {
     if (run.owner !== c.owner || run.lease_until < c.now) return { ok: false, reason: "lease_lost" };
     if (run.seq !== c.expectedSeq) return { ok: false, reason: "conflict" };
 
+    // Registrations and closes in the order of their events: a token the run gives up is free for
+    // a registration after that, in the same commit (a loop that disposes a hook and takes its
+    // token again).
+    const changes = hookChanges(c);
     if (c.registerHooks?.length) {
-      const taken: string[] = [];
-      // Generated tokens (<runId>:<hookId>) are unique by construction; only custom ones are checked.
-      for (const h of c.registerHooks) {
-        if (h.token === `${c.runId}:${h.hookId}`) continue;
-        this.stmt(
-          "UPDATE hooks SET status = 'expired', closed_at = ? WHERE token = ? AND status = 'pending' AND expires_at <= ?",
-        ).run(c.now, h.token, c.now);
-        if (this.stmt("SELECT 1 FROM hooks WHERE token = ? AND status = 'pending'").get(h.token))
-          taken.push(h.hookId);
-      }
+      const expire = this.stmt(
+        "UPDATE hooks SET status = 'expired', closed_at = ? WHERE token = ? AND status = 'pending' AND expires_at <= ?",
+      );
+      const holder = this.stmt("SELECT id FROM hooks WHERE token = ? AND status = 'pending'");
+      const taken = takenTokens(c.runId, changes, (token) => {
+        // A live hook past its timeout gives its token up; its own run records the expiry later.
+        expire.run(c.now, token, c.now);
+        return (holder.get(token) as Row | undefined)?.id;
+      });
       if (taken.length) return { ok: false, reason: "token_taken", hookIds: taken };
     }
 
     const seq = this.insertEvents(c.runId, c.expectedSeq, c.events, c.now);
 
     let pendingInbox: number = run.pending_inbox;
-    for (const h of c.registerHooks ?? []) {
+    for (const ch of changes) {
+      if (ch.kind === "close") {
+        this.stmt("UPDATE hooks SET status = ?, closed_at = ? WHERE id = ? AND status = 'pending'").run(
+          ch.status,
+          c.now,
+          ch.hookId,
+        );
+        continue;
+      }
+      const h = ch.hook;
       this.stmt(
         `INSERT INTO hooks (id, run_id, token, name, kind, status, schema, metadata, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
@@ -476,13 +514,6 @@ export class SqliteStore implements Store {
           this.stmt("UPDATE hooks SET payloads = payloads + ? WHERE id = ?").run(adopted, h.hookId);
         }
       }
-    }
-    for (const h of c.closeHooks ?? []) {
-      this.stmt("UPDATE hooks SET status = ?, closed_at = ? WHERE id = ? AND status = 'pending'").run(
-        h.status,
-        c.now,
-        h.hookId,
-      );
     }
     if (c.closeAllHooks) {
       this.stmt(
@@ -644,13 +675,33 @@ export class SqliteStore implements Store {
     return this.page("hooks", where, args, filter, toHook, (h) => [h.createdAt, h.hookId]);
   }
 
+  async countHooks(filter: HookCountFilter = {}): Promise<HookCounts> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    for (const [column, value] of [
+      ["status", filter.status],
+      ["run_id", filter.runId],
+      ["name", filter.name],
+    ] as const) {
+      if (!value) continue;
+      where.push(`${column} = ?`);
+      args.push(value);
+    }
+    const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+    return hookCounts(
+      this.stmt(`SELECT status, count(*) AS n FROM hooks ${clause} GROUP BY status`).all(...args) as Row[],
+    );
+  }
+
   async resumeHook(req: ResumeRequest): Promise<ResumeOutcome> {
     return this.write((): ResumeOutcome => {
       if (req.idempotencyKey !== undefined) {
         const seen = this.stmt(
-          "SELECT id, hook_id, run_id FROM inbox WHERE token = ? AND idempotency_key = ?",
+          "SELECT id, hook_id, run_id, payload FROM inbox WHERE token = ? AND idempotency_key = ?",
         ).get(req.token, req.idempotencyKey) as Row | undefined;
         if (seen) {
+          // A key names one payload: another one under it would be dropped silently if taken as a repeat.
+          if (seen.payload !== (req.payload ?? null)) return { status: "idempotency_conflict" };
           return seen.hook_id
             ? {
                 status: "accepted",

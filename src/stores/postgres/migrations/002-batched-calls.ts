@@ -6,8 +6,11 @@ import { ident, lit, OUTBOX_LEASE_MS, wakeChannel } from "./sql.js";
  * - `create_runs` / `resume_hooks` take many calls in one statement: the store groups the calls of
  *   many callers made while the previous batch was out (group commit), so a busy client costs one
  *   transaction per batch, not per call. The common batch of resumes — distinct tokens, each held
- *   by a live hook, no idempotency keys, nothing to validate — is recorded set-wide (one insert, two
- *   updates); any other goes through `resume_hooks_each`, one payload at a time, same answers.
+ *   by a live hook, no idempotency key used before, nothing to validate — is recorded set-wide (one
+ *   insert, two updates); any other goes through `resume_hooks_each`, one payload at a time, same
+ *   answers.
+ * - An idempotency key names one payload: the same key again with another payload (compared as
+ *   stored, JSON text) is answered `idempotency_conflict` and not recorded.
  * - Notifications carry what changed, space-separated: `r:<run>` a new run is ready,
  *   `p:<run>@<worker>` a run was given a payload (with the worker that released it last, which
  *   holds it in memory, when that worker is connected), `c:<run>` a run's cancel was requested or done. A worker then kicks the
@@ -67,7 +70,8 @@ export function batchedCalls(schema: string): string {
   END
   $$;
 
-  -- commit_one as in migration 1, now noting who released the run (last_owner).
+  -- commit_one as in migration 1, now noting who released the run (last_owner) and applying hook
+  -- registrations and closes in the order of their events.
   CREATE OR REPLACE FUNCTION ${s}.commit_one(c jsonb) RETURNS json LANGUAGE plpgsql AS $$
   DECLARE
     v_run_id text := c->>'runId';
@@ -75,6 +79,10 @@ export function batchedCalls(schema: string): string {
     v_expected integer := (c->>'expectedSeq')::integer;
     v_run record;
     v_hook jsonb;
+    v_change record;
+    v_token text;
+    v_holder text;
+    v_held jsonb := '{}';
     v_closed text;
     v_taken jsonb := '[]';
     v_seq integer;
@@ -96,14 +104,29 @@ export function batchedCalls(schema: string): string {
       RETURN json_build_object('ok', false, 'reason', 'conflict');
     END IF;
 
-    FOR v_hook IN SELECT * FROM jsonb_array_elements(c->'registerHooks') LOOP
-      -- A live hook past its timeout gives its token up; its own run records the expiry later.
-      DELETE FROM ${s}.hook_tokens WHERE token = v_hook->>'token' AND expires_at <= v_now RETURNING hook_id INTO v_closed;
-      IF v_closed IS NOT NULL THEN
-        UPDATE ${s}.hooks SET status = 'expired', closed_at = v_now WHERE id = v_closed;
+    -- Registrations and closes take effect in the order of their events ('at', see hook-changes.ts):
+    -- a token this run gives up earlier in the commit is free for a later registration (a loop that
+    -- disposes its hook and takes the token again); one given up later is not. A token registered
+    -- earlier in the commit is held by that hook. Generated tokens are unique by construction.
+    FOR v_hook IN SELECT h FROM jsonb_array_elements(c->'registerHooks') h ORDER BY (h->>'at')::integer LOOP
+      v_token := v_hook->>'token';
+      CONTINUE WHEN v_token = v_run_id || ':' || (v_hook->>'hookId');
+      IF v_held ? v_token THEN
+        v_holder := v_held->>v_token;
+      ELSE
+        -- A live hook past its timeout gives its token up; its own run records the expiry later.
+        DELETE FROM ${s}.hook_tokens WHERE token = v_token AND expires_at <= v_now RETURNING hook_id INTO v_closed;
+        IF v_closed IS NOT NULL THEN
+          UPDATE ${s}.hooks SET status = 'expired', closed_at = v_now WHERE id = v_closed;
+        END IF;
+        SELECT hook_id INTO v_holder FROM ${s}.hook_tokens WHERE token = v_token;
       END IF;
-      IF EXISTS (SELECT 1 FROM ${s}.hook_tokens WHERE token = v_hook->>'token') THEN
+      IF v_holder IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM jsonb_array_elements(c->'closeHooks') x
+            WHERE x->>0 = v_holder AND (x->>2)::integer < (v_hook->>'at')::integer) THEN
         v_taken := v_taken || to_jsonb(v_hook->>'hookId');
+      ELSE
+        v_held := v_held || jsonb_build_object(v_token, v_hook->>'hookId');
       END IF;
     END LOOP;
     IF jsonb_array_length(v_taken) > 0 THEN
@@ -116,7 +139,20 @@ export function batchedCalls(schema: string): string {
     v_seq := v_expected + jsonb_array_length(c->'events');
 
     v_pending := v_run.pending_inbox;
-    FOR v_hook IN SELECT * FROM jsonb_array_elements(c->'registerHooks') LOOP
+    FOR v_change IN
+      SELECT 'register' AS kind, h AS item, (h->>'at')::integer AS at FROM jsonb_array_elements(c->'registerHooks') h
+      UNION ALL
+      SELECT 'close', h, (h->>2)::integer FROM jsonb_array_elements(c->'closeHooks') h
+      ORDER BY at
+    LOOP
+      v_hook := v_change.item;
+      IF v_change.kind = 'close' THEN
+        DELETE FROM ${s}.hook_tokens WHERE hook_id = v_hook->>0;
+        IF FOUND THEN
+          UPDATE ${s}.hooks SET status = v_hook->>1, closed_at = v_now WHERE id = v_hook->>0;
+        END IF;
+        CONTINUE;
+      END IF;
       INSERT INTO ${s}.hooks (id, run_id, token, name, kind, status, schema, metadata, created_at, expires_at)
       VALUES (v_hook->>'hookId', v_run_id, v_hook->>'token', v_hook->>'name', v_hook->>'kind', 'pending',
               v_hook->>'schema', v_hook->>'metadata', v_now, (v_hook->>'expiresAt')::bigint);
@@ -130,13 +166,6 @@ export function batchedCalls(schema: string): string {
           v_pending := v_pending + v_count;
           UPDATE ${s}.hooks SET payloads = payloads + v_count WHERE id = v_hook->>'hookId';
         END IF;
-      END IF;
-    END LOOP;
-
-    FOR v_hook IN SELECT * FROM jsonb_array_elements(c->'closeHooks') LOOP
-      DELETE FROM ${s}.hook_tokens WHERE hook_id = v_hook->>0;
-      IF FOUND THEN
-        UPDATE ${s}.hooks SET status = v_hook->>1, closed_at = v_now WHERE id = v_hook->>0;
       END IF;
     END LOOP;
     IF (c->>'closeAllHooks')::boolean THEN
@@ -350,8 +379,12 @@ export function batchedCalls(schema: string): string {
     v_hook ${s}.hooks;
   BEGIN
     IF p_key IS NOT NULL THEN
-      SELECT id, hook_id, run_id INTO v_seen FROM ${s}.inbox WHERE token = p_token AND idempotency_key = p_key;
+      SELECT id, hook_id, run_id, payload INTO v_seen FROM ${s}.inbox WHERE token = p_token AND idempotency_key = p_key;
       IF FOUND THEN
+        -- A key names one payload: another one under it would be dropped silently if taken as a repeat.
+        IF v_seen.payload IS DISTINCT FROM p_payload THEN
+          RETURN json_build_object('status', 'idempotency_conflict');
+        END IF;
         RETURN CASE WHEN v_seen.hook_id IS NOT NULL
           THEN json_build_object('status', 'accepted', 'runId', v_seen.run_id, 'hookId', v_seen.hook_id,
                                  'inboxId', v_seen.id, 'repeated', true)
@@ -444,7 +477,7 @@ export function batchedCalls(schema: string): string {
     v_out json;
     v_woken text[];
   BEGIN
-    IF v_n < 2 OR EXISTS (SELECT 1 FROM jsonb_array_elements(batch) i WHERE i->>'key' IS NOT NULL) THEN
+    IF v_n < 2 THEN
       RETURN ${s}.resume_hooks_each(batch);
     END IF;
     SELECT array_agg(DISTINCT i->>'token' ORDER BY i->>'token') INTO v_tokens FROM jsonb_array_elements(batch) i;
@@ -462,16 +495,23 @@ export function batchedCalls(schema: string): string {
     IF v_live <> v_n THEN
       RETURN ${s}.resume_hooks_each(batch);
     END IF;
+    -- A key used before makes its item a repeat or a conflict: those are answered one by one. New
+    -- keys are recorded here (under the token locks no other call can record the same key meanwhile).
+    IF EXISTS (SELECT 1 FROM jsonb_array_elements(batch) i JOIN ${s}.inbox m
+                 ON m.token = i->>'token' AND m.idempotency_key = i->>'key'
+                WHERE i->>'key' IS NOT NULL) THEN
+      RETURN ${s}.resume_hooks_each(batch);
+    END IF;
 
     WITH live AS (
-      SELECT x.ord, x.i->>'token' AS token, x.i->>'payload' AS payload, (x.i->>'now')::bigint AS now,
-             t.hook_id, t.run_id
+      SELECT x.ord, x.i->>'token' AS token, x.i->>'payload' AS payload, x.i->>'key' AS key,
+             (x.i->>'now')::bigint AS now, t.hook_id, t.run_id
         FROM jsonb_array_elements(batch) WITH ORDINALITY AS x(i, ord)
         JOIN ${s}.hook_tokens t ON t.token = x.i->>'token'
     ), added AS (
       -- Inbox ids follow the batch's order: payloads are delivered in the order they were accepted.
       INSERT INTO ${s}.inbox (token, hook_id, run_id, payload, idempotency_key, received_at)
-      SELECT token, hook_id, run_id, payload, NULL, now FROM live ORDER BY ord
+      SELECT token, hook_id, run_id, payload, key, now FROM live ORDER BY ord
       RETURNING id, token
     ), counted AS (
       UPDATE ${s}.hooks h SET payloads = payloads + 1 FROM live WHERE h.id = live.hook_id
