@@ -31,8 +31,8 @@ export interface LatchOptions {
   onHookError?: HookErrorReporter;
   /** A lifecycle handler still running after this is reported as failed; the next one runs. Default "30s". */
   hookTimeout?: Duration;
-  /** @internal used by latch/testing to observe hook registrations. */
-  onHookRegistered?: (hook: HookState) => void;
+  /** @internal used by latch/testing to answer and count hooks; a rejection fails the hook's run. */
+  onHookRegistered?: (hook: HookState) => void | Promise<void>;
 }
 
 /**
