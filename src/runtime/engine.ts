@@ -3,8 +3,13 @@ import { InvalidArgumentError, serializeError, UnknownWorkflowError } from "../e
 import { newWorkerId } from "../ids.js";
 import { composeInterceptors } from "../interceptors/compose.js";
 import type { StepInterceptor } from "../interceptors/types.js";
-import { LifecycleDispatcher, listOf } from "../lifecycle/dispatcher.js";
-import type { HookErrorReporter, LifecycleHooks } from "../lifecycle/types.js";
+import { LifecycleDispatcher } from "../lifecycle/dispatcher.js";
+import {
+  declaredStepHandlers,
+  handlerWorkflows,
+  registerHandlerWorkflow,
+} from "../lifecycle/handler-workflows.js";
+import type { HookErrorReporter } from "../lifecycle/types.js";
 import type { LatchPlugin } from "../plugins/types.js";
 import { type Duration, parseDuration } from "../replay/duration.js";
 import type { HookState } from "../replay/hook-state.js";
@@ -71,11 +76,22 @@ export class Latch extends Client {
       }
       byName.set(w.name, w);
     }
-    // Workflows used as lifecycle handlers run here too.
-    for (const w of [...byName.values()]) {
-      for (const h of Object.values((w.hooks ?? {}) as LifecycleHooks).flatMap((x) => listOf(x))) {
-        if (typeof h === "object" && h && !byName.has(h.name)) byName.set(h.name, h as Workflow);
+    // Workflows used as lifecycle handlers run here too: run-level ones of every workflow (and of
+    // handlers, in turn; a clash of names is refused), and the step-level ones of defineStep steps
+    // anywhere in the process (a clash is left to the dispatcher, which reports it only if this
+    // engine ever starts that handler). Inline steps' handlers are registered by the dispatcher.
+    const pending = [...byName.values()];
+    for (let w = pending.shift(); w; w = pending.shift()) {
+      for (const { hook, workflow } of handlerWorkflows(w.hooks)) {
+        if (registerHandlerWorkflow(byName, workflow, `workflow ${w.name} hooks.${hook}`))
+          pending.push(workflow);
       }
+    }
+    const declared = declaredStepHandlers().filter((w) => !byName.has(w.name));
+    for (let w = declared.shift(); w; w = declared.shift()) {
+      if (byName.has(w.name)) continue;
+      byName.set(w.name, w);
+      declared.push(...handlerWorkflows(w.hooks).map((h) => h.workflow));
     }
     this.byName = byName;
     const logger = options.logger ?? consoleLogger;
@@ -164,8 +180,16 @@ export async function createLatch(options: LatchOptions): Promise<Latch> {
     );
   }
   checkWorkerOptions(options.worker);
+  const ownsStore = typeof options.store !== "object";
   const store = await openStore(options.store);
-  const latch = new Latch(store, options, typeof options.store !== "object");
+  let latch: Latch;
+  try {
+    latch = new Latch(store, options, ownsStore);
+  } catch (err) {
+    // Refused options (a workflow that is not one, a clash of names): do not leave the database open.
+    if (ownsStore) await store.close().catch(() => undefined);
+    throw err;
+  }
   if (latch.worker) {
     await store.registerWorkflows(latch.workflowNames, (options.clock ?? systemClock).now());
     latch.worker.start();
