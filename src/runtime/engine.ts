@@ -4,12 +4,8 @@ import { newWorkerId } from "../ids.js";
 import { composeInterceptors } from "../interceptors/compose.js";
 import type { StepInterceptor } from "../interceptors/types.js";
 import { LifecycleDispatcher } from "../lifecycle/dispatcher.js";
-import {
-  declaredStepHandlers,
-  handlerWorkflows,
-  registerHandlerWorkflow,
-} from "../lifecycle/handler-workflows.js";
 import type { HookErrorReporter } from "../lifecycle/types.js";
+import { checkPlugins } from "../plugins/check.js";
 import type { LatchPlugin } from "../plugins/types.js";
 import { type Duration, parseDuration } from "../replay/duration.js";
 import type { HookState } from "../replay/hook-state.js";
@@ -18,6 +14,7 @@ import type { Workflow } from "../workflow/define-workflow.js";
 import { type Clock, systemClock } from "./clock.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { checkWorkerOptions, Worker, type WorkerOptions } from "./worker.js";
+import { workflowRegistry } from "./workflow-registry.js";
 
 export interface LatchOptions {
   /** The workflows this process can run (and start by name). */
@@ -30,7 +27,10 @@ export interface LatchOptions {
   logger?: Logger;
   /** Code around every step (see StepInterceptor); run after the plugins' interceptors. */
   interceptors?: StepInterceptor[];
-  /** Bundles of interceptors (and later triggers and flow nodes). */
+  /**
+   * Bundles of interceptors. A plugin that declares triggers or flow nodes is refused
+   * (NotImplementedError): they are not available yet.
+   */
   plugins?: LatchPlugin[];
   /** Where failing lifecycle handlers and interceptors are reported. Default: logged. */
   onHookError?: HookErrorReporter;
@@ -55,44 +55,14 @@ export class Latch extends Client {
   readonly dispatcher: LifecycleDispatcher;
   private readonly byName: ReadonlyMap<string, Workflow>;
 
-  constructor(store: Awaited<ReturnType<typeof openStore>>, options: LatchOptions, ownsStore: boolean) {
+  constructor(
+    store: Awaited<ReturnType<typeof openStore>>,
+    options: LatchOptions,
+    ownsStore: boolean,
+    byName: Map<string, Workflow> = workflowRegistry(options.workflows),
+  ) {
     const clock = options.clock ?? systemClock;
     super(store, clock, ownsStore);
-    const byName = new Map<string, Workflow>();
-    for (const [i, w] of (options.workflows ?? []).entries()) {
-      if (!w || typeof w.name !== "string" || typeof w.fn !== "function") {
-        throw new InvalidArgumentError(
-          `workflows[${i}]`,
-          "is not a workflow",
-          "Pass workflows made with defineWorkflow().",
-        );
-      }
-      if (byName.has(w.name) && byName.get(w.name) !== w) {
-        throw new InvalidArgumentError(
-          `workflows[${i}]`,
-          `repeats the name ${JSON.stringify(w.name)}`,
-          "Give every workflow its own name.",
-        );
-      }
-      byName.set(w.name, w);
-    }
-    // Workflows used as lifecycle handlers run here too: run-level ones of every workflow (and of
-    // handlers, in turn; a clash of names is refused), and the step-level ones of defineStep steps
-    // anywhere in the process (a clash is left to the dispatcher, which reports it only if this
-    // engine ever starts that handler). Inline steps' handlers are registered by the dispatcher.
-    const pending = [...byName.values()];
-    for (let w = pending.shift(); w; w = pending.shift()) {
-      for (const { hook, workflow } of handlerWorkflows(w.hooks)) {
-        if (registerHandlerWorkflow(byName, workflow, `workflow ${w.name} hooks.${hook}`))
-          pending.push(workflow);
-      }
-    }
-    const declared = declaredStepHandlers().filter((w) => !byName.has(w.name));
-    for (let w = declared.shift(); w; w = declared.shift()) {
-      if (byName.has(w.name)) continue;
-      byName.set(w.name, w);
-      declared.push(...handlerWorkflows(w.hooks).map((h) => h.workflow));
-    }
     this.byName = byName;
     const logger = options.logger ?? consoleLogger;
     const report: HookErrorReporter =
@@ -180,13 +150,15 @@ export async function createLatch(options: LatchOptions): Promise<Latch> {
     );
   }
   checkWorkerOptions(options.worker);
+  checkPlugins(options.plugins);
+  const registry = workflowRegistry(options.workflows);
   const ownsStore = typeof options.store !== "object";
   const store = await openStore(options.store);
   let latch: Latch;
   try {
-    latch = new Latch(store, options, ownsStore);
+    latch = new Latch(store, options, ownsStore, registry);
   } catch (err) {
-    // Refused options (a workflow that is not one, a clash of names): do not leave the database open.
+    // A refused option (such as a bad hookTimeout): do not leave the database open.
     if (ownsStore) await store.close().catch(() => undefined);
     throw err;
   }
