@@ -292,6 +292,37 @@ export class DeliveryPendingError extends LatchError {
   }
 }
 
+/**
+ * `latch/testing`: a `mockHooks` payload does not match its hook's schema. A mock is test code, so
+ * the run fails at once with this error (the `cause` of `run.result()`'s RunFailedError) instead of
+ * waiting for a payload that will never come. `mock` is the hook name the mock is listed under.
+ */
+export class MockPayloadError extends PayloadValidationError {
+  static override readonly code: string = "MOCK_PAYLOAD_INVALID";
+  constructor(
+    readonly mock: string,
+    issues: PayloadIssue[],
+    token?: string,
+  ) {
+    super(issues, token);
+    this.message =
+      `mockHooks.${mock}: the mocked payload does not match the schema of hook ${token ? JSON.stringify(token) : mock}: ` +
+      issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ") +
+      `. Fix mockHooks.${mock} in createTestLatch (a mock is test code: its run fails rather than wait for a payload that never comes)`;
+  }
+  override toData() {
+    return { ...super.toData(), mock: this.mock };
+  }
+}
+
+/**
+ * An option that Latch declares but does not implement yet (a plugin's `triggers` or `nodes`, a
+ * workflow's `trigger`). Refused where it is given, so nothing is silently ignored; `field` names it.
+ */
+export class NotImplementedError extends InvalidArgumentError {
+  static override readonly code: string = "NOT_IMPLEMENTED";
+}
+
 /** No run has this id. */
 export class RunNotFoundError extends LatchError {
   static override readonly code: string = "RUN_NOT_FOUND";
@@ -379,6 +410,8 @@ for (const c of [
   IdempotencyConflictError,
   PayloadValidationError,
   DeliveryPendingError,
+  MockPayloadError,
+  NotImplementedError,
   RunNotFoundError,
   RunFailedError,
   RunCancelledError,

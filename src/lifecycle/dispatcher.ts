@@ -8,6 +8,7 @@ import type { Logger } from "../runtime/logger.js";
 import type { OutboxEntry } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Workflow } from "../workflow/define-workflow.js";
+import { isWorkflowHandler, registerHandlerWorkflow } from "./handler-workflows.js";
 import { deliveriesFor } from "./transitions.js";
 import type {
   HookErrorReporter,
@@ -30,7 +31,8 @@ export interface DispatcherDeps {
   owner: string;
   clock: Clock;
   logger: Logger;
-  workflows: ReadonlyMap<string, Workflow>;
+  /** The workflows this process runs; handler workflows met on the way are added (see handler-workflows.ts). */
+  workflows: Map<string, Workflow>;
   report: HookErrorReporter;
   /** Wakes the worker after a handler workflow's run was created. */
   onRunCreated: () => void;
@@ -195,7 +197,7 @@ export class LifecycleDispatcher {
       (d.event.scope === "run" ? listOf((workflow?.hooks as LifecycleHooks | undefined)?.[d.handler]) : []);
     for (const handler of handlers) {
       try {
-        if (isWorkflow(handler)) await this.startHandlerRun(handler, d);
+        if (isWorkflowHandler(handler)) await this.startHandlerRun(handler, d);
         else {
           const result = handler(d.event);
           // Only a handler that returns a promise can hang: time those, and spare plain ones a timer.
@@ -214,6 +216,7 @@ export class LifecycleDispatcher {
 
   /** A workflow handler runs as its own run, with an id derived from the delivery: redelivery starts nothing new. */
   private async startHandlerRun(handler: Workflow, d: PreparedDelivery): Promise<void> {
+    await this.register(handler, d);
     const id = `run_${d.id.slice(4).replace(/[^A-Za-z0-9_]/g, "_")}`;
     if (await this.deps.store.getRun(id)) return;
     try {
@@ -228,6 +231,24 @@ export class LifecycleDispatcher {
       if (!(await this.deps.store.getRun(id))) throw err;
     }
     this.deps.onRunCreated();
+  }
+
+  /**
+   * Makes sure this process's worker claims the handler's runs: a step's handler workflow is known
+   * only once the step is called (its options are code), so it is registered here, before its run
+   * exists. A different workflow of that name is refused (reported): it would run the wrong code.
+   */
+  private async register(handler: Workflow, d: PreparedDelivery): Promise<void> {
+    const where = d.event.step
+      ? `step ${d.event.step.name} hooks.${d.handler}`
+      : `workflow ${d.event.workflow} hooks.${d.handler}`;
+    if (!registerHandlerWorkflow(this.deps.workflows, handler, where)) return;
+    try {
+      await this.deps.store.registerWorkflows([handler.name], this.deps.clock.now());
+    } catch (err) {
+      this.deps.workflows.delete(handler.name); // registered again at the redelivery
+      throw err;
+    }
   }
 
   private ack(id: string): void {
@@ -282,8 +303,4 @@ async function withTimeout(p: Promise<unknown>, ms: number, name: string): Promi
 
 export function listOf(h: LifecycleHandler | LifecycleHandler[] | undefined): LifecycleHandler[] {
   return h === undefined ? [] : Array.isArray(h) ? h : [h];
-}
-
-function isWorkflow(h: LifecycleHandler): h is Workflow<[LifecycleEvent], unknown> {
-  return typeof h === "object" && h !== null && typeof (h as Workflow).fn === "function";
 }

@@ -1,7 +1,9 @@
 import type { StepInterceptor } from "../interceptors/types.js";
 
 /**
- * A bundle of cross-cutting behaviour: interceptors now, triggers and flow nodes later.
+ * A bundle of cross-cutting behaviour: interceptors. Triggers and flow nodes are planned; until
+ * they exist, createLatch refuses a plugin that declares any (NotImplementedError), rather than
+ * ignore them.
  * @example
  * export const auditPlugin: LatchPlugin = { name: "audit", interceptors: [auditInterceptor] };
  * await createLatch({ workflows, plugins: [auditPlugin] });
@@ -9,8 +11,8 @@ import type { StepInterceptor } from "../interceptors/types.js";
 export interface LatchPlugin {
   name: string;
   interceptors?: StepInterceptor[];
-  /** Reserved for triggers (started runs per event); kept so plugins can already declare them. */
+  /** Not available yet: a non-empty list is refused by createLatch with NotImplementedError. */
   triggers?: unknown[];
-  /** Reserved for declarative flow nodes. */
+  /** Not available yet: a non-empty list is refused by createLatch with NotImplementedError. */
   nodes?: unknown[];
 }

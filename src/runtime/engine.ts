@@ -3,8 +3,9 @@ import { InvalidArgumentError, serializeError, UnknownWorkflowError } from "../e
 import { newWorkerId } from "../ids.js";
 import { composeInterceptors } from "../interceptors/compose.js";
 import type { StepInterceptor } from "../interceptors/types.js";
-import { LifecycleDispatcher, listOf } from "../lifecycle/dispatcher.js";
-import type { HookErrorReporter, LifecycleHooks } from "../lifecycle/types.js";
+import { LifecycleDispatcher } from "../lifecycle/dispatcher.js";
+import type { HookErrorReporter } from "../lifecycle/types.js";
+import { checkPlugins } from "../plugins/check.js";
 import type { LatchPlugin } from "../plugins/types.js";
 import { type Duration, parseDuration } from "../replay/duration.js";
 import type { HookState } from "../replay/hook-state.js";
@@ -13,6 +14,7 @@ import type { Workflow } from "../workflow/define-workflow.js";
 import { type Clock, systemClock } from "./clock.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { checkWorkerOptions, Worker, type WorkerOptions } from "./worker.js";
+import { workflowRegistry } from "./workflow-registry.js";
 
 export interface LatchOptions {
   /** The workflows this process can run (and start by name). */
@@ -25,14 +27,17 @@ export interface LatchOptions {
   logger?: Logger;
   /** Code around every step (see StepInterceptor); run after the plugins' interceptors. */
   interceptors?: StepInterceptor[];
-  /** Bundles of interceptors (and later triggers and flow nodes). */
+  /**
+   * Bundles of interceptors. A plugin that declares triggers or flow nodes is refused
+   * (NotImplementedError): they are not available yet.
+   */
   plugins?: LatchPlugin[];
   /** Where failing lifecycle handlers and interceptors are reported. Default: logged. */
   onHookError?: HookErrorReporter;
   /** A lifecycle handler still running after this is reported as failed; the next one runs. Default "30s". */
   hookTimeout?: Duration;
-  /** @internal used by latch/testing to observe hook registrations. */
-  onHookRegistered?: (hook: HookState) => void;
+  /** @internal used by latch/testing to answer and count hooks; a rejection fails the hook's run. */
+  onHookRegistered?: (hook: HookState) => void | Promise<void>;
 }
 
 /**
@@ -50,33 +55,14 @@ export class Latch extends Client {
   readonly dispatcher: LifecycleDispatcher;
   private readonly byName: ReadonlyMap<string, Workflow>;
 
-  constructor(store: Awaited<ReturnType<typeof openStore>>, options: LatchOptions, ownsStore: boolean) {
+  constructor(
+    store: Awaited<ReturnType<typeof openStore>>,
+    options: LatchOptions,
+    ownsStore: boolean,
+    byName: Map<string, Workflow> = workflowRegistry(options.workflows),
+  ) {
     const clock = options.clock ?? systemClock;
     super(store, clock, ownsStore);
-    const byName = new Map<string, Workflow>();
-    for (const [i, w] of (options.workflows ?? []).entries()) {
-      if (!w || typeof w.name !== "string" || typeof w.fn !== "function") {
-        throw new InvalidArgumentError(
-          `workflows[${i}]`,
-          "is not a workflow",
-          "Pass workflows made with defineWorkflow().",
-        );
-      }
-      if (byName.has(w.name) && byName.get(w.name) !== w) {
-        throw new InvalidArgumentError(
-          `workflows[${i}]`,
-          `repeats the name ${JSON.stringify(w.name)}`,
-          "Give every workflow its own name.",
-        );
-      }
-      byName.set(w.name, w);
-    }
-    // Workflows used as lifecycle handlers run here too.
-    for (const w of [...byName.values()]) {
-      for (const h of Object.values((w.hooks ?? {}) as LifecycleHooks).flatMap((x) => listOf(x))) {
-        if (typeof h === "object" && h && !byName.has(h.name)) byName.set(h.name, h as Workflow);
-      }
-    }
     this.byName = byName;
     const logger = options.logger ?? consoleLogger;
     const report: HookErrorReporter =
@@ -164,8 +150,18 @@ export async function createLatch(options: LatchOptions): Promise<Latch> {
     );
   }
   checkWorkerOptions(options.worker);
+  checkPlugins(options.plugins);
+  const registry = workflowRegistry(options.workflows);
+  const ownsStore = typeof options.store !== "object";
   const store = await openStore(options.store);
-  const latch = new Latch(store, options, typeof options.store !== "object");
+  let latch: Latch;
+  try {
+    latch = new Latch(store, options, ownsStore, registry);
+  } catch (err) {
+    // A refused option (such as a bad hookTimeout): do not leave the database open.
+    if (ownsStore) await store.close().catch(() => undefined);
+    throw err;
+  }
   if (latch.worker) {
     await store.registerWorkflows(latch.workflowNames, (options.clock ?? systemClock).now());
     latch.worker.start();

@@ -22,8 +22,11 @@ export interface DriverDeps {
   owner: string;
   logger: Logger;
   signals: Signals;
-  /** Called once per hook, after its registration is committed (testing: mocks, counters). */
-  onHookRegistered?: (hook: HookState) => void;
+  /**
+   * Called once per hook, after its registration is committed (testing: mocks, counters). Awaited
+   * like `onCreated`; if it throws, the run fails with that error (a bad mock is a bug in the test).
+   */
+  onHookRegistered?: (hook: HookState) => void | Promise<void>;
   /** Called when the driver blocks waiting on running steps or timers. */
   onBlocked?: () => void;
   /** The workflow being driven (its lifecycle hooks). */
@@ -93,6 +96,8 @@ export class RunDriver {
   private wantInbox = false;
   private wantCancel = false;
   private timedOut = false;
+  /** An error that fails the run at the next turn (thrown by onHookRegistered). */
+  private failure: { error: unknown } | undefined;
   private checkCancel = false;
   private stopped = false;
   /** When the oldest uncommitted event was recorded while commits were held back. */
@@ -179,6 +184,7 @@ export class RunDriver {
       if (this.stopped) return { kind: "dropped", reason: "stopped" };
       await this.applyQueue();
       if (ex.fatal) return this.finish("failed", undefined, serializeError(ex.fatal));
+      if (this.failure) return this.finish("failed", undefined, serializeError(this.failure.error));
       if (this.checkCancel) {
         this.checkCancel = false;
         if ((await this.deps.store.getRun(this.runId))?.cancelRequested) this.wantCancel = true;
@@ -219,7 +225,7 @@ export class RunDriver {
         if (res.pendingInbox > this.queuedInbox.size) this.wantInbox = true;
         await this.notifyHooks();
       }
-      if (this.wantCancel) continue;
+      if (this.wantCancel || this.failure) continue;
 
       for (const t of this.tasks) this.startStep(t);
       this.tasks = [];
@@ -421,8 +427,13 @@ export class RunDriver {
     const hooks = this.toNotify;
     this.toNotify = [];
     for (const h of hooks) {
+      if (this.failure) break; // the run ends at the next turn: nobody should be told of its hooks
       if (h.status === "conflict") continue;
-      this.deps.onHookRegistered?.(h);
+      try {
+        await this.deps.onHookRegistered?.(h);
+      } catch (error) {
+        this.failure ??= { error };
+      }
       if (!h.onCreated || h.notified) continue;
       try {
         await h.onCreated(h.token);

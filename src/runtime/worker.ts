@@ -97,7 +97,7 @@ export interface WorkerDeps {
   logger: Logger;
   owner: string;
   workflows: ReadonlyMap<string, Workflow>;
-  onHookRegistered?: (hook: HookState) => void;
+  onHookRegistered?: (hook: HookState) => void | Promise<void>;
   intercept: Intercept;
   dispatcher: LifecycleDispatcher;
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, NotImplementedError } from "../errors.js";
 import type { LifecycleHooks } from "../lifecycle/types.js";
 import { type Duration, parseDuration } from "../replay/duration.js";
 
@@ -11,6 +11,11 @@ export interface WorkflowOptions {
   timeout?: Duration;
   /** Lifecycle hooks, fired after each phase change of the run is committed (see docs/lifecycle-hooks.md). */
   hooks?: LifecycleHooks;
+  /**
+   * Not available yet: triggers (runs started per event) are planned. Until then defineWorkflow
+   * refuses a workflow given one (NotImplementedError) instead of never firing it.
+   */
+  trigger?: never;
 }
 
 /**
@@ -47,6 +52,13 @@ export function defineWorkflow<Args extends unknown[], Result>(
       "name",
       `${JSON.stringify(options?.name)} is not a valid workflow name`,
       "Use 1 to 128 letters, digits, '_', '-', '.' or ':'.",
+    );
+  }
+  if ((options as { trigger?: unknown }).trigger !== undefined) {
+    throw new NotImplementedError(
+      "trigger",
+      `the workflow ${JSON.stringify(options.name)} declares a trigger, but triggers are not available yet in this version of Latch (it would never fire)`,
+      "Remove trigger; until triggers exist, start runs from your schedule or event source with latch.start().",
     );
   }
   if (typeof fn !== "function") {

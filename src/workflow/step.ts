@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../errors.js";
+import { declareStepHandlers } from "../lifecycle/handler-workflows.js";
 import type { LifecycleHooks } from "../lifecycle/types.js";
 import { type Duration, parseDuration } from "../replay/duration.js";
 import type { StepCallOptions, StepContext } from "../replay/execution.js";
@@ -91,6 +92,8 @@ export function defineStep<Args extends unknown[], T>(
   options?: StepOptions,
 ): (...args: Args) => Promise<Awaited<T>> {
   const resolved = resolveOptions(name, options);
+  // Known now, not only when a run calls the step: engines of this process can claim their runs.
+  declareStepHandlers(options?.hooks);
   return (...args: Args) => {
     const execution = workflowExecution(name);
     return execution.callStep(name, () => fn(...args), resolved, args) as Promise<Awaited<T>>;
