@@ -486,6 +486,7 @@ export class PostgresStore implements Store {
       keep: r.ifMissing === "keep",
       now: r.now,
       check: r.check ?? null,
+      sender: r.by || r.channel ? { by: r.by, channel: r.channel } : null,
     }));
     const [row] = await this.run("resumeHook", this.q.resumeHooks, [JSON.stringify(json)]);
     return (row!.r as (ResumeOutcome | { status: "validate"; hook: Row })[]).map((out) =>

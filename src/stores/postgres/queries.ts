@@ -18,7 +18,7 @@ export function postgresQueries(schema: string) {
         RETURNING r.*, picked.recovered
       )
       SELECT c.*, CASE WHEN c.pending_inbox > 0 THEN (
-          SELECT json_agg(json_build_array(i.id, i.token, i.hook_id, i.payload, i.received_at) ORDER BY i.id)
+          SELECT json_agg(json_build_array(i.id, i.token, i.hook_id, i.payload, i.received_at, i.sender) ORDER BY i.id)
             FROM ${s}.inbox i WHERE i.run_id = c.id AND i.consumed_at IS NULL
         ) END AS inbox
         FROM claimed c ORDER BY c.wake_at, c.id`;
