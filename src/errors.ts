@@ -241,18 +241,54 @@ export interface PayloadIssue {
 /** A hook payload does not match the hook's schema; `issues` lists every problem. */
 export class PayloadValidationError extends LatchError {
   static override readonly code: string = "PAYLOAD_INVALID";
+  /**
+   * False: refused before anything was recorded. True: recorded, then turned down by the hook's own
+   * schema where its run's code is (`hook.rejected`): not delivered, and the hook still waits.
+   */
+  readonly recorded: boolean;
   constructor(
     readonly issues: PayloadIssue[],
     readonly token?: string,
+    options: { recorded?: boolean } = {},
   ) {
+    const recorded = options.recorded ?? false;
     super(
       `payload: does not match the schema of hook ${token ? JSON.stringify(token) : ""}: ` +
         issues.map((i) => `${i.path || "(root)"}: ${i.message}`).join("; ") +
-        ". Fix these fields and resume again (nothing was recorded).",
+        (recorded
+          ? ". The run's worker turned it down (recorded as hook.rejected); the hook still waits: fix these fields and resume again."
+          : ". Fix these fields and resume again (nothing was recorded)."),
+    );
+    this.recorded = recorded;
+  }
+  override toData() {
+    return { issues: this.issues, token: this.token, recorded: this.recorded };
+  }
+}
+
+/**
+ * `resumeHook(…, { wait: "delivered" })` gave up waiting: the payload is recorded and will still be
+ * delivered (or rejected) when a worker takes it. Retryable: ask again with the same idempotency
+ * key, or look at the hook's events (`latch hooks info <token>`).
+ */
+export class DeliveryPendingError extends LatchError {
+  static override readonly code: string = "DELIVERY_PENDING";
+  readonly retryable = true;
+  constructor(
+    readonly token: string,
+    readonly inboxId: number,
+    readonly waitedMs: number,
+    /** What the resume recorded (the run and hook it went to), as `resumeHook` would have returned it. */
+    readonly result?: { runId?: string; hookId?: string; kept: boolean; repeated: boolean },
+  ) {
+    super(
+      `wait: the payload for hook ${JSON.stringify(token)} is recorded but no worker took it within ${waitedMs} ms. ` +
+        "It will still be delivered or rejected when a worker runs; is a worker with this workflow running? " +
+        "Raise waitTimeout, or resume again with the same idempotencyKey to wait again.",
     );
   }
   override toData() {
-    return { issues: this.issues, token: this.token };
+    return { token: this.token, inboxId: this.inboxId, result: this.result };
   }
 }
 
@@ -373,6 +409,7 @@ for (const c of [
   HookConflictError,
   IdempotencyConflictError,
   PayloadValidationError,
+  DeliveryPendingError,
   MockPayloadError,
   NotImplementedError,
   RunNotFoundError,

@@ -3,6 +3,7 @@ export { Client, createClient, RunHandle } from "./client/client.js";
 export type { PayloadIssue, SerializedError } from "./errors.js";
 export {
   ClosedError,
+  DeliveryPendingError,
   FatalError,
   HookConflictError,
   HookDisposedError,

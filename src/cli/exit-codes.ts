@@ -1,4 +1,5 @@
 import {
+  DeliveryPendingError,
   HookConflictError,
   HookDisposedError,
   HookExpiredError,
@@ -27,7 +28,10 @@ export const EXIT = {
   NOT_FOUND: 3,
   /** The hook expired or was disposed: it takes no more payloads. */
   GONE: 4,
-  /** The payload does not match the hook's schema (nothing was recorded). */
+  /**
+   * The payload does not match the hook's schema: refused before it was recorded, or (`--wait`)
+   * turned down by the run's worker and recorded as hook.rejected. Either way the hook still waits.
+   */
   INVALID_PAYLOAD: 5,
   /**
    * A conflict: the token is held by another hook or names a webhook, or the idempotency key was
@@ -38,6 +42,8 @@ export const EXIT = {
   STORE: 7,
   /** `run --wait`: the run ended failed, cancelled or timed out. */
   RUN_FAILED: 8,
+  /** `hooks resume --wait`: recorded, but no worker took the payload in time (it still will). */
+  DELIVERY_PENDING: 9,
   /** Interrupted (Ctrl-C), or a prompt was cancelled: nothing was sent. */
   INTERRUPTED: 130,
 } as const;
@@ -67,6 +73,7 @@ export function exitCodeOf(err: unknown): number {
   if (err instanceof ExitError) return err.exitCode;
   if (InterruptedError.is(err)) return EXIT.INTERRUPTED;
   if (PayloadValidationError.is(err)) return EXIT.INVALID_PAYLOAD;
+  if (DeliveryPendingError.is(err)) return EXIT.DELIVERY_PENDING;
   if (RunNotFoundError.is(err) || HookNotFoundError.is(err) || UnknownWorkflowError.is(err))
     return EXIT.NOT_FOUND;
   if (HookExpiredError.is(err) || HookDisposedError.is(err)) return EXIT.GONE;

@@ -208,6 +208,10 @@ export function buildProgram(): Command {
       "a repeat with the same key and payload records nothing; another payload is refused (exit 6)",
     )
     .option("--keep-if-missing", "custom tokens: keep the payload for a hook not created yet")
+    .option(
+      "--wait [timeout]",
+      "wait until the run's worker took the payload, checked by the hook's own schema (default 30s)",
+    )
     .addHelpText(
       "after",
       examples(
@@ -215,6 +219,7 @@ export function buildProgram(): Command {
         "latch hooks resume 'run_01J…:hook_01J…'",
         `latch hooks resume 'run_01J…:hook_01J…' --payload '{"approved":true,"reviewer":"ann"}'`,
         "latch hooks resume 'run_01J…:hook_01J…' --payload-file approval.json",
+        `latch hooks resume 'run_01J…:hook_01J…' --payload '{"approved":true,"reviewer":"ann"}' --wait 10s`,
       ),
     )
     .action(

@@ -14,7 +14,8 @@ import {
   UnknownWorkflowError,
 } from "../errors.js";
 import { newRunId } from "../ids.js";
-import type { EventRecord } from "../replay/events.js";
+import { type Duration, parseDuration } from "../replay/duration.js";
+import type { Actor, EventRecord } from "../replay/events.js";
 import { checkToken, isDefaultToken } from "../replay/token.js";
 import { decodeValue, encodeValue } from "../replay/values.js";
 import { type Clock, systemClock } from "../runtime/clock.js";
@@ -40,6 +41,8 @@ import type { Store } from "../store/store.js";
 import { openStore, type StoreSpec } from "../stores/open.js";
 import type { Workflow } from "../workflow/define-workflow.js";
 import { definedHookNames, definedHookSchema } from "../workflow/hook.js";
+import { actorOf } from "./actor.js";
+import { DEFAULT_DELIVERY_WAIT_MS, waitForDelivery } from "./delivery.js";
 
 /** A run as clients see it: values decoded from JSON. Times are ms since the epoch. */
 export interface RunInfo {
@@ -72,6 +75,19 @@ export interface ResumeOptions {
    * first and once, to the next hook created with it. Default "error": HookNotFoundError.
    */
   ifMissing?: "error" | "keep";
+  /**
+   * "recorded" (default): return once the payload is validated here and recorded. "delivered":
+   * also wait for the run's worker to take it, so that the hook's own schema has checked it where
+   * the workflow code is; throws PayloadValidationError (`recorded: true`) if it turned it down,
+   * DeliveryPendingError if no worker took it within `waitTimeout`.
+   */
+  wait?: "recorded" | "delivered";
+  /** With `wait: "delivered"`: how long to wait (default 30 s). A duration or milliseconds. */
+  waitTimeout?: Duration;
+  /** Who sends the payload: recorded with it (`by` on hook.received / hook.rejected). */
+  by?: Actor | string;
+  /** Where it came from, e.g. "api", "cli", "dashboard" (recorded with it). */
+  channel?: string;
 }
 
 export interface ResumeResult {
@@ -82,6 +98,8 @@ export interface ResumeResult {
   kept: boolean;
   /** True when this was a repeat of an earlier call with the same idempotency key. */
   repeated: boolean;
+  /** With `wait: "delivered"`: true, the run's worker took it (else the call threw). */
+  delivered?: boolean;
 }
 
 export interface ClientOptions {
@@ -230,6 +248,26 @@ export class Client {
         "Pass a stable id of the request, such as a message id.",
       );
     }
+    const wait = options.wait ?? "recorded";
+    if (wait !== "recorded" && wait !== "delivered") {
+      throw new InvalidArgumentError(
+        "wait",
+        `${JSON.stringify(wait)} is not an option`,
+        'Use "recorded" (the default) or "delivered".',
+      );
+    }
+    const waitMs =
+      options.waitTimeout === undefined
+        ? DEFAULT_DELIVERY_WAIT_MS
+        : parseDuration(options.waitTimeout, "waitTimeout");
+    const by = actorOf(options.by, "by");
+    const channel = options.channel;
+    if (
+      channel !== undefined &&
+      (typeof channel !== "string" || channel.length === 0 || channel.length > 64)
+    ) {
+      throw new InvalidArgumentError("channel", "must be a string of 1 to 64 characters", 'Pass e.g. "api".');
+    }
     const json = encodeValue(payload, "payload");
     // One round trip when the hook has no schema; else the store answers with the hook, the
     // payload is validated against it, and sent again naming the hook it was validated against.
@@ -244,6 +282,8 @@ export class Client {
         ifMissing,
         now: this.clock.now(),
         check: { schemaNames, validatedHookId },
+        ...(by ? { by } : {}),
+        ...(channel ? { channel } : {}),
       });
       if (out.status !== "validate") break;
       validateAgainstJsonSchema(out.hook.schema, payload, token);
@@ -252,11 +292,28 @@ export class Client {
       validatedHookId = out.hook.hookId;
     }
     switch (out.status) {
-      case "accepted":
+      case "accepted": {
         if (!out.repeated) this.signals.ready(out.runId);
-        return { runId: out.runId, hookId: out.hookId, kept: false, repeated: out.repeated };
-      case "kept":
-        return { kept: true, repeated: out.repeated };
+        const result = { runId: out.runId, hookId: out.hookId, kept: false, repeated: out.repeated };
+        if (wait === "recorded") return result;
+        await waitForDelivery(this.store, token, out.inboxId, waitMs, () => this.closed, result);
+        return { ...result, delivered: true };
+      }
+      case "kept": {
+        if (wait === "recorded") return { kept: true, repeated: out.repeated };
+        await waitForDelivery(this.store, token, out.inboxId, waitMs, () => this.closed, {
+          kept: true,
+          repeated: out.repeated,
+        });
+        const entry = await this.store.getInboxEntry(out.inboxId);
+        return {
+          runId: entry?.runId,
+          hookId: entry?.hookId,
+          kept: true,
+          repeated: out.repeated,
+          delivered: true,
+        };
+      }
       case "expired":
         throw new HookExpiredError(token, out.expiredAt);
       case "disposed":

@@ -59,6 +59,24 @@ export type LatchEvent =
       inboxId: number;
       payload?: string;
       receivedAt: number;
+      /** Who sent the payload, when the sender said (see `Sender`). */
+      by?: Actor;
+      channel?: string;
+    }
+  | {
+      /**
+       * A payload that passed the checks made where it was sent (the stored JSON Schema) but not the
+       * hook's own schema where the run's code is: not delivered, the hook still waits.
+       */
+      type: "hook.rejected";
+      hookId: string;
+      token: string;
+      inboxId: number;
+      payload?: string;
+      issues: { path: string; message: string }[];
+      receivedAt: number;
+      by?: Actor;
+      channel?: string;
     }
   | { type: "hook.expired"; hookId: string; token: string }
   | {
@@ -71,6 +89,12 @@ export type LatchEvent =
   | { type: "value.recorded"; callSeq: number; kind: "now" | "random" | "uuid"; value: number | string };
 
 export type HookKind = "hook" | "webhook";
+
+/** Who acted: an id (a person, a service, an API key's owner) and the groups it belongs to. */
+export interface Actor {
+  id: string;
+  groups?: string[];
+}
 export type ResumeReason = "payload" | "timer" | "cancel" | "recovery";
 export type EventType = LatchEvent["type"];
 export type EventOf<T extends EventType> = Extract<LatchEvent, { type: T }>;

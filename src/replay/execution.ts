@@ -164,6 +164,9 @@ export class Execution {
       case "hook.received":
         this.hooks.get(e.hookId)?.receive(e.payload, e.inboxId);
         return;
+      case "hook.rejected":
+        this.hooks.get(e.hookId)?.reject(e.inboxId);
+        return;
       case "hook.expired":
         this.hooks.get(e.hookId)?.close("expired", () => new HookExpiredError(e.token));
         return;

@@ -1,4 +1,4 @@
-import { PayloadValidationError } from "../errors.js";
+import { type PayloadIssue, PayloadValidationError } from "../errors.js";
 import { type StandardSchemaV1, toPayloadIssues } from "../schema/standard.js";
 import type { HookKind } from "./events.js";
 import type { Execution } from "./execution.js";
@@ -40,9 +40,11 @@ export class HookState {
   readonly metadata: unknown;
   readonly onCreated: ((token: string) => unknown) | undefined;
   readonly customToken: boolean;
-  /** Highest inbox id delivered, so a payload is never applied twice. */
+  /** Highest inbox id delivered or rejected, so a payload is never applied twice. */
   lastInboxId = 0;
-  private readonly queue: (string | undefined)[] = [];
+  private readonly queue: { raw: string | undefined; checked?: { value: unknown } }[] = [];
+  /** Payloads `check` found valid, by inbox id, until they are received (no second validation). */
+  private readonly checked = new Map<number, { value: unknown }>();
   private waiter: Deferred | undefined;
   private closeError: (() => Error) | undefined;
 
@@ -66,8 +68,35 @@ export class HookState {
   receive(payload: string | undefined, inboxId: number): void {
     if (inboxId <= this.lastInboxId) return;
     this.lastInboxId = inboxId;
-    this.queue.push(payload);
+    const checked = this.checked.get(inboxId);
+    this.checked.delete(inboxId);
+    this.queue.push({ raw: payload, checked });
     this.pump();
+  }
+
+  /** A payload turned down by `check`: never handed out, and never looked at again. */
+  reject(inboxId: number): void {
+    this.checked.delete(inboxId);
+    if (inboxId > this.lastInboxId) this.lastInboxId = inboxId;
+  }
+
+  /**
+   * Validates a payload against the hook's own schema before it is delivered: the issues when it
+   * fails (then the run records hook.rejected and the hook goes on waiting), else undefined and
+   * the validated value is kept for `receive`.
+   */
+  async check(raw: string | undefined, inboxId: number): Promise<PayloadIssue[] | undefined> {
+    if (!this.schema) return undefined;
+    let value: unknown;
+    try {
+      value = decodeValue(raw);
+    } catch {
+      return [{ path: "", message: "the payload is not valid JSON" }];
+    }
+    const result = await this.schema["~standard"].validate(value);
+    if (result.issues) return toPayloadIssues(result.issues);
+    this.checked.set(inboxId, { value: result.value });
+    return undefined;
   }
 
   close(status: "expired" | "disposed" | "conflict", error: () => Error): void {
@@ -97,8 +126,8 @@ export class HookState {
     const w = this.waiter;
     if (!w) return;
     if (this.queue.length > 0) {
-      const raw = this.queue.shift();
-      w.resolve(this.parse(raw));
+      const item = this.queue.shift()!;
+      w.resolve(item.checked ? item.checked.value : this.parse(item.raw));
     } else if (this.status !== "pending") {
       w.reject(this.closeError!());
     } else {
@@ -115,7 +144,7 @@ export class HookState {
     if (!this.schema) return value;
     const result = this.schema["~standard"].validate(value);
     const unwrap = (r: StandardSchemaV1.Result<unknown>) => {
-      // The stored JSON Schema let it through but the schema's own code did not (a refinement).
+      // Only on replay of a payload recorded before deliveries were checked (see `check`).
       if (r.issues) throw new PayloadValidationError(toPayloadIssues(r.issues), this.token);
       return r.value;
     };

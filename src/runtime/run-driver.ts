@@ -2,7 +2,7 @@ import { NonDeterminismError, type SerializedError, serializeError } from "../er
 import { listOf, type PreparedDelivery } from "../lifecycle/dispatcher.js";
 import { deliveriesFor } from "../lifecycle/transitions.js";
 import type { LifecycleHooks } from "../lifecycle/types.js";
-import type { LatchEvent } from "../replay/events.js";
+import type { EventOf, LatchEvent } from "../replay/events.js";
 import { type Execution, type StepCall, settle } from "../replay/execution.js";
 import type { HookState } from "../replay/hook-state.js";
 import { encodeValue } from "../replay/values.js";
@@ -59,6 +59,7 @@ const HOLDABLE: ReadonlySet<LatchEvent["type"]> = new Set([
   "sleep.started",
   "sleep.completed",
   "hook.received",
+  "hook.rejected",
 ]);
 
 export type DriverEnd =
@@ -257,8 +258,11 @@ export class RunDriver {
     const ex = this.exec;
     this.takeFromCode();
     while (this.queue.length && !ex.fatal && !ex.outcome) {
-      const e = this.queue.shift()!;
-      if (e.type === "hook.received") this.queuedInbox.delete(e.inboxId);
+      let e = this.queue.shift()!;
+      if (e.type === "hook.received") {
+        this.queuedInbox.delete(e.inboxId);
+        e = await this.checkPayload(e);
+      }
       try {
         ex.apply(e);
       } catch (err) {
@@ -268,6 +272,25 @@ export class RunDriver {
       await settle();
       this.takeFromCode();
     }
+  }
+
+  /**
+   * A payload is checked against the hook's own schema before the code sees it. The process that
+   * recorded it checked the stored JSON Schema only when it had no code for the hook, so a
+   * refinement JSON Schema cannot express may fail here: then it is recorded as hook.rejected, the
+   * hook goes on waiting, and the run is not harmed.
+   */
+  private async checkPayload(e: EventOf<"hook.received">): Promise<LatchEvent> {
+    const hook = this.exec.hooks.get(e.hookId);
+    if (!hook) return e;
+    const issues = await hook.check(e.payload, e.inboxId);
+    if (!issues) return e;
+    const { type: _, ...rest } = e;
+    this.deps.logger.warn(
+      `run ${this.runId}: a payload for hook ${JSON.stringify(e.token)} failed its schema and was rejected; the hook still waits`,
+      { issues },
+    );
+    return { ...rest, type: "hook.rejected", issues };
   }
 
   private takeFromCode(): void {
@@ -331,6 +354,8 @@ export class RunDriver {
         inboxId: row.id,
         payload: row.payload,
         receivedAt: row.receivedAt,
+        ...(row.by ? { by: row.by } : {}),
+        ...(row.channel ? { channel: row.channel } : {}),
       });
     }
   }
@@ -468,6 +493,7 @@ export class RunDriver {
     const registerHooks: HookRegistration[] = [];
     const closeHooks: RunCommit["closeHooks"] = [];
     const consumeInbox: number[] = [];
+    const rejectInbox: NonNullable<RunCommit["rejectInbox"]> = [];
     for (const e of events) {
       if (e.type === "hook.created" && !e.conflict) {
         registerHooks.push({
@@ -486,6 +512,8 @@ export class RunDriver {
         closeHooks.push({ hookId: e.hookId, status: "expired" });
       } else if (e.type === "hook.received") {
         consumeInbox.push(e.inboxId);
+      } else if (e.type === "hook.rejected") {
+        rejectInbox.push({ id: e.inboxId, issues: e.issues });
       }
     }
     const deliveries = this.deliveries;
@@ -510,6 +538,7 @@ export class RunDriver {
       registerHooks,
       closeHooks,
       consumeInbox,
+      ...(rejectInbox.length ? { rejectInbox } : {}),
       now: this.deps.clock.now(),
       ...extra,
     });

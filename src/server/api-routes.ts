@@ -1,6 +1,13 @@
 import type { Hono } from "hono";
 import type { Client } from "../client/client.js";
-import { HookNotFoundError, InvalidArgumentError, LatchError, RunNotFoundError } from "../errors.js";
+import {
+  DeliveryPendingError,
+  HookNotFoundError,
+  InvalidArgumentError,
+  LatchError,
+  RunNotFoundError,
+} from "../errors.js";
+import { parseDuration } from "../replay/duration.js";
 import { type HookStatus, RUN_STATUSES } from "../store/records.js";
 import { describe, onlyFields, optionalString, queryEnum, queryInt, readJsonObject } from "./inputs.js";
 import type { ServerMetrics } from "./metrics.js";
@@ -142,8 +149,29 @@ export function mountApi(api: Hono, { client, metrics, maxBodyBytes }: ApiDeps):
           "token: this hook is a webhook. Send the HTTP request to its URL, /webhooks/<token>.",
         );
       }
-      const result = await client.resumeHook(token, body.payload, { idempotencyKey, ifMissing });
-      return c.json(result, 200);
+      const wait = c.req.query("wait");
+      if (wait !== undefined && wait !== "delivered" && wait !== "recorded") {
+        throw new InvalidArgumentError(
+          "wait",
+          `${JSON.stringify(wait)} is not an option`,
+          "Use ?wait=delivered to wait for the worker's verdict, or leave it out.",
+        );
+      }
+      const waitTimeout = waitTimeoutOf(c.req.query("waitTimeout"));
+      try {
+        const result = await client.resumeHook(token, body.payload, {
+          idempotencyKey,
+          ifMissing,
+          channel: "api",
+          ...(wait ? { wait } : {}),
+          ...(waitTimeout === undefined ? {} : { waitTimeout }),
+        });
+        return c.json(result, 200);
+      } catch (err) {
+        // Recorded, not yet taken by a worker: accepted for processing, as HTTP says it.
+        if (!DeliveryPendingError.is(err)) throw err;
+        return c.json({ ...err.result, delivered: false, detail: err.message }, 202);
+      }
     } catch (err) {
       outcome =
         err instanceof LatchError ? (err instanceof HttpError ? err.errorCode : err.code) : "INTERNAL";
@@ -152,4 +180,18 @@ export function mountApi(api: Hono, { client, metrics, maxBodyBytes }: ApiDeps):
       metrics.resumeSeconds.observe({ route: "api", outcome }, (performance.now() - started) / 1000);
     }
   });
+}
+
+/** `?waitTimeout=`: milliseconds or a duration, at most 60 s (a proxy would cut a longer request). */
+function waitTimeoutOf(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const ms = parseDuration(/^\d+$/.test(raw) ? Number(raw) : raw, "waitTimeout");
+  if (ms > 60_000) {
+    throw new InvalidArgumentError(
+      "waitTimeout",
+      `${raw} is longer than 60 s`,
+      "Wait at most 60s per request; on a 202, ask again with the same Idempotency-Key to wait again.",
+    );
+  }
+  return ms;
 }

@@ -89,6 +89,11 @@ export const SCHEMAS = {
       hookId: { type: "string" },
       kept: { type: "boolean" },
       repeated: { type: "boolean" },
+      delivered: {
+        type: "boolean",
+        description:
+          "With ?wait=delivered: true when the run's worker took the payload; false (202) when none did in time",
+      },
     },
   },
   Problem: {

@@ -158,10 +158,30 @@ export function openApiDocument(version: string): Record<string, unknown> {
               description:
                 "Same as idempotencyKey. The same key again with the same payload repeats the first answer; with another payload it is 409 IDEMPOTENCY_CONFLICT.",
             },
+            {
+              name: "wait",
+              in: "query",
+              schema: { type: "string", enum: ["recorded", "delivered"] },
+              description:
+                "delivered: answer once the run's worker took the payload (checked by the hook's own schema there): 200, or 422 with recorded: true if it turned it down, or 202 if no worker took it within waitTimeout",
+            },
+            {
+              name: "waitTimeout",
+              in: "query",
+              schema: { type: "string", examples: ["10s", "5000"] },
+              description: "With wait=delivered: how long to wait (default 30s, at most 60s).",
+            },
           ],
           requestBody: { required: true, content: json(ref("Resume")) },
           responses: {
-            "200": { description: "Recorded", content: json(ref("ResumeResult")) },
+            "200": {
+              description: "Recorded (and with wait=delivered, delivered)",
+              content: json(ref("ResumeResult")),
+            },
+            "202": {
+              description: "wait=delivered: recorded, not taken by a worker yet",
+              content: json(ref("ResumeResult")),
+            },
             ...problems(400, 401, 404, 409, 410, 413, 415, 422),
           },
         },

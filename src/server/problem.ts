@@ -25,6 +25,8 @@ export interface Problem {
   instance?: string;
   /** PAYLOAD_INVALID: every problem found in the payload. */
   issues?: { path: string; message: string }[];
+  /** With `issues`: true when the payload was recorded and then turned down by the run's worker. */
+  recorded?: boolean;
   /** INVALID_ARGUMENT and its kinds: the field at fault. */
   field?: string;
 }
@@ -84,7 +86,11 @@ export function toProblem(err: unknown, instance?: string): Problem {
     code,
   };
   if (instance) problem.instance = instance;
-  if (PayloadValidationError.is(err)) problem.issues = err.issues;
+  if (PayloadValidationError.is(err)) {
+    problem.issues = err.issues;
+    // True when the worker turned it down after it was recorded (hook.rejected; the hook waits on).
+    problem.recorded = err.recorded === true;
+  }
   if (InvalidArgumentError.is(err)) problem.field = err.field;
   return problem;
 }

@@ -1,5 +1,5 @@
 import type { SerializedError } from "../errors.js";
-import type { HookKind, LatchEvent } from "../replay/events.js";
+import type { Actor, HookKind, LatchEvent } from "../replay/events.js";
 
 /** Where a run is in its life. Terminal: succeeded, failed, cancelled, timed_out. */
 export type RunStatus =
@@ -74,6 +74,24 @@ export interface InboxRecord {
   /** JSON text, or undefined for an undefined payload. */
   payload?: string;
   receivedAt: number;
+  /** Who sent it, when the sender said. */
+  by?: Actor;
+  channel?: string;
+}
+
+/** A payload as recorded, and what became of it. */
+export interface InboxEntry extends Omit<InboxRecord, "hookId" | "runId"> {
+  /** Undefined while the payload waits for a hook created with its token (`ifMissing: "keep"`). */
+  hookId?: string;
+  runId?: string;
+  /**
+   * `pending`: not taken by its run yet; `delivered`: recorded as `hook.received`; `rejected`:
+   * recorded as `hook.rejected` (it failed the hook's own schema where the run's code is).
+   */
+  status: "pending" | "delivered" | "rejected";
+  /** The issues of a rejected payload. */
+  issues?: { path: string; message: string }[];
+  consumedAt?: number;
 }
 
 export interface NewRun {
@@ -160,6 +178,8 @@ export interface RunCommit {
   closeAllHooks?: boolean;
   /** Inbox rows delivered by this commit's hook.received events (rows of this run only). */
   consumeInbox?: number[];
+  /** Inbox rows this commit's hook.rejected events turned down: consumed, with their issues kept. */
+  rejectInbox?: { id: number; issues: { path: string; message: string }[] }[];
   /** Lifecycle-hook deliveries caused by this commit; leased to `owner`, which dispatches them at once. */
   outbox?: NewOutboxEntry[];
   /** How long `owner` holds those deliveries before another process may deliver them (default 30 s). */
@@ -196,6 +216,9 @@ export interface ResumeRequest {
   idempotencyKey?: string;
   ifMissing: "error" | "keep";
   now: number;
+  /** Who sends it (recorded with the payload). */
+  by?: Actor;
+  channel?: string;
   /**
    * Set by a caller that validates payloads before they are recorded but has not looked at the hook
    * (one round trip instead of two): a payload for a live hook that has a stored schema, or whose

@@ -8,6 +8,7 @@ import type {
   HookCounts,
   HookFilter,
   HookRecord,
+  InboxEntry,
   InboxRecord,
   NewRun,
   OutboxEntry,
@@ -125,6 +126,8 @@ export interface Store {
    * with the same payload answers as the first call did; one with another payload is refused).
    */
   resumeHook(req: ResumeRequest): Promise<ResumeOutcome>;
+  /** A recorded payload by its inbox id, with what became of it (delivered, rejected, pending). */
+  getInboxEntry(id: number): Promise<InboxEntry | undefined>;
   /**
    * Cancels a run no worker holds at once (events, hooks disposed, one "expand:cancelled" outbox
    * entry for its lifecycle hooks), or flags a held one for its worker. The run returned is the

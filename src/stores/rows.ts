@@ -3,6 +3,7 @@ import {
   HOOK_STATUSES,
   type HookCounts,
   type HookRecord,
+  type InboxEntry,
   type InboxRecord,
   type NewRun,
   type OutboxEntry,
@@ -77,7 +78,43 @@ export function toInbox(r: Row): InboxRecord {
     runId: r.run_id,
     payload: r.payload ?? undefined,
     receivedAt: Number(r.received_at),
+    ...senderOf(r.sender),
   };
+}
+
+/** The sender column: JSON `{ by?, channel? }` (text in SQLite, jsonb in PostgreSQL), or null. */
+function senderOf(raw: unknown): Pick<InboxRecord, "by" | "channel"> {
+  if (raw === null || raw === undefined) return {};
+  const s = (typeof raw === "string" ? JSON.parse(raw) : raw) as Pick<InboxRecord, "by" | "channel">;
+  return { ...(s.by ? { by: s.by } : {}), ...(s.channel ? { channel: s.channel } : {}) };
+}
+
+/** The sender column's value for a resume request, or null when it names nobody. */
+export function senderColumn(req: { by?: InboxRecord["by"]; channel?: string }): string | null {
+  if (!req.by && !req.channel) return null;
+  return JSON.stringify({ by: req.by, channel: req.channel });
+}
+
+export function toInboxEntry(r: Row): InboxEntry {
+  const issues = r.issues === null || r.issues === undefined ? undefined : parseJson(r.issues);
+  const consumedAt =
+    r.consumed_at === null || r.consumed_at === undefined ? undefined : Number(r.consumed_at);
+  return {
+    id: Number(r.id),
+    token: r.token,
+    hookId: r.hook_id ?? undefined,
+    runId: r.run_id ?? undefined,
+    payload: r.payload ?? undefined,
+    receivedAt: Number(r.received_at),
+    ...senderOf(r.sender),
+    status: consumedAt === undefined ? "pending" : issues ? "rejected" : "delivered",
+    ...(issues ? { issues: issues as InboxEntry["issues"] } : {}),
+    ...(consumedAt === undefined ? {} : { consumedAt }),
+  };
+}
+
+function parseJson(raw: unknown): unknown {
+  return typeof raw === "string" ? JSON.parse(raw) : raw;
 }
 
 export function toOutbox(r: Row): OutboxEntry {

@@ -49,6 +49,77 @@ export function inboxAndCancel(h: StoreHarness): void {
       expect(await store().ownedRunsWithWork("w1")).toEqual([]);
     });
 
+    it("records who sent a payload, and what became of it: pending, delivered, rejected with its issues", async () => {
+      const seq = await x.started("run_a");
+      const reg = { hookId: "hook_1", token: "tok", kind: "hook" as const, adoptEarly: false };
+      const s1 = okSeq(await x.commit({ runId: "run_a", expectedSeq: seq, registerHooks: [reg] }));
+      const sent = (payload: string, now: number) =>
+        store().resumeHook({
+          token: "tok",
+          payload,
+          ifMissing: "error",
+          now,
+          by: { id: "ann", groups: ["sre"] },
+          channel: "cli",
+        });
+      const good = (await sent('{"ok":true}', T0 + 1)) as { inboxId: number };
+      const bad = (await sent('{"ok":"no"}', T0 + 2)) as { inboxId: number };
+      const anon = (await resume("tok", T0 + 3)) as { inboxId: number };
+
+      expect(await store().getInboxEntry(good.inboxId)).toEqual({
+        id: good.inboxId,
+        token: "tok",
+        hookId: "hook_1",
+        runId: "run_a",
+        payload: '{"ok":true}',
+        receivedAt: T0 + 1,
+        by: { id: "ann", groups: ["sre"] },
+        channel: "cli",
+        status: "pending",
+      });
+      expect((await store().readInbox("run_a"))[0]).toMatchObject({ by: { id: "ann" }, channel: "cli" });
+      expect((await store().getInboxEntry(anon.inboxId))?.by).toBeUndefined();
+      expect(await store().getInboxEntry(999_999)).toBeUndefined();
+
+      const issues = [{ path: "ok", message: "must be boolean" }];
+      const r = await x.commit({
+        runId: "run_a",
+        expectedSeq: s1,
+        now: T0 + 5,
+        events: [
+          {
+            type: "hook.received",
+            hookId: "hook_1",
+            token: "tok",
+            inboxId: good.inboxId,
+            receivedAt: T0 + 1,
+          },
+          {
+            type: "hook.rejected",
+            hookId: "hook_1",
+            token: "tok",
+            inboxId: bad.inboxId,
+            issues,
+            receivedAt: T0 + 2,
+          },
+        ],
+        consumeInbox: [good.inboxId],
+        rejectInbox: [{ id: bad.inboxId, issues }],
+      });
+      // A rejected payload is consumed too: it no longer makes the run ready.
+      expect(r).toMatchObject({ ok: true, pendingInbox: 1 });
+      expect(await store().getInboxEntry(good.inboxId)).toMatchObject({
+        status: "delivered",
+        consumedAt: T0 + 5,
+      });
+      expect(await store().getInboxEntry(bad.inboxId)).toMatchObject({
+        status: "rejected",
+        issues,
+        consumedAt: T0 + 5,
+      });
+      expect((await store().readInbox("run_a")).map((i) => i.id)).toEqual([anon.inboxId]);
+    });
+
     it("a run that suspends with a payload waiting is ready at once (the payload is not lost)", async () => {
       const seq = await x.started("run_a");
       okSeq(

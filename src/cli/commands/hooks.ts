@@ -1,3 +1,4 @@
+import { userInfo } from "node:os";
 import type { Client, HookInfo } from "../../client/client.js";
 import {
   HookDisposedError,
@@ -5,6 +6,7 @@ import {
   HookNotFoundError,
   PayloadValidationError,
 } from "../../errors.js";
+import { decodeValue } from "../../replay/values.js";
 import type { HookStatus } from "../../store/records.js";
 import { dbFlag, type GlobalOptions, withClient } from "../context.js";
 import { EXIT, ExitError, InterruptedError, UsageError } from "../exit-codes.js";
@@ -66,6 +68,10 @@ export async function hookInfo(token: string, opts: GlobalOptions) {
       ["payloads", String(h.payloads)],
     ];
     if (h.closedAt) rows.push(["closed", time(h.closedAt)]);
+    const rejected = (await client.events(h.runId, { typePrefix: "hook.rejected" })).filter(
+      (e) => e.type === "hook.rejected" && e.hookId === h.hookId,
+    );
+    if (rejected.length) rows.push(["rejected", String(rejected.length)]);
     if (h.metadata !== undefined) rows.push(["metadata", compact(h.metadata, 2000)]);
     for (const [k, v] of rows) print(`${k.padEnd(9)} ${v}`);
     const fields = fieldsOf(h.schema);
@@ -79,6 +85,20 @@ export async function hookInfo(token: string, opts: GlobalOptions) {
       );
     } else if (h.schema) {
       print(`\nPayload schema: ${compact(h.schema, 2000)}`);
+    }
+    if (rejected.length) {
+      print(
+        "\nRejected payloads (they failed the hook's own schema where its run's code is; the hook still waits):",
+      );
+      for (const e of rejected.slice(-10)) {
+        if (e.type !== "hook.rejected") continue;
+        const who = [e.by?.id, e.channel].filter(Boolean).join(" via ");
+        print(`  ${time(e.at)}${who ? ` by ${who}` : ""}`);
+        print(`    payload: ${compact(decodeValue(e.payload), 2000)}`);
+        for (const i of e.issues) print(`    ${i.path || "(payload)"}: ${i.message}`);
+      }
+      if (rejected.length > 10)
+        print(`  … ${rejected.length - 10} earlier ones: latch runs logs ${h.runId} --type hook.rejected`);
     }
     if (h.status === "pending" && h.kind === "hook") {
       print("\nResume it:");
@@ -97,8 +117,16 @@ export async function resumeHook(
     payloadFile?: string;
     idempotencyKey?: string;
     keepIfMissing?: boolean;
+    wait?: string | boolean;
   },
 ) {
+  const waitTimeout = waitOption(opts.wait);
+  const sending = {
+    idempotencyKey: opts.idempotencyKey,
+    channel: "cli",
+    by: localActor(),
+    ...(waitTimeout === undefined ? {} : { wait: "delivered" as const, waitTimeout }),
+  };
   if (opts.payload !== undefined && opts.payloadFile !== undefined) {
     throw new UsageError("--payload", "was given with --payload-file", "Pass one of them.");
   }
@@ -132,7 +160,7 @@ export async function resumeHook(
         );
       }
       const result = await client.resumeHook(token, payload, {
-        idempotencyKey: opts.idempotencyKey,
+        ...sending,
         ifMissing: opts.keepIfMissing ? "keep" : undefined,
       });
       return report(result, token, opts);
@@ -145,11 +173,13 @@ export async function resumeHook(
     let answers = await promptPayload(hook.schema);
     for (;;) {
       try {
-        const result = await client.resumeHook(token, answers, { idempotencyKey: opts.idempotencyKey });
+        const result = await client.resumeHook(token, answers, sending);
         prompts!.outro(
           result.repeated
             ? "Already resumed with this idempotency key; nothing new was recorded."
-            : "Hook resumed.",
+            : result.delivered
+              ? `Payload delivered; run ${result.runId} continues.`
+              : "Hook resumed.",
         );
         return;
       } catch (err) {
@@ -191,5 +221,24 @@ function report(result: Awaited<ReturnType<Client["resumeHook"]>>, token: string
     print(`No hook has the token yet: the payload is kept for the next hook created with ${token}.`);
   else if (result.repeated)
     print(`Already resumed with this idempotency key (run ${result.runId}); nothing new was recorded.`);
+  else if (result.delivered)
+    print(`Payload delivered and accepted by the hook; run ${result.runId} continues.`);
   else print(`Hook resumed; run ${result.runId} continues.`);
+}
+
+/** `--wait` alone waits 30 s; `--wait 2m` as long as given. */
+function waitOption(value: string | boolean | undefined): string | number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return 30_000;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** The CLI acts as the local user until identities are configured. */
+function localActor(): { id: string } | undefined {
+  try {
+    const name = userInfo().username;
+    return /^[\w.@:+\-/]{1,128}$/u.test(name) ? { id: name } : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -16,6 +16,7 @@ import type {
   HookCounts,
   HookFilter,
   HookRecord,
+  InboxEntry,
   InboxRecord,
   NewRun,
   OutboxEntry,
@@ -43,7 +44,16 @@ import {
 } from "./connection.js";
 import { ident, POSTGRES_MIGRATIONS, wakeChannel } from "./migrations/index.js";
 import { type PostgresQueries, postgresQueries } from "./queries.js";
-import { type Row, toClaimedInbox, toCommitJson, toHook, toInbox, toOutbox, toRun } from "./rows.js";
+import {
+  type Row,
+  toClaimedInbox,
+  toCommitJson,
+  toHook,
+  toInbox,
+  toInboxEntry,
+  toOutbox,
+  toRun,
+} from "./rows.js";
 import { WakeListener } from "./wake-listener.js";
 
 export interface PostgresStoreOptions extends PostgresPoolOptions {
@@ -373,6 +383,11 @@ export class PostgresStore implements Store {
     await this.run("ackOutbox", this.q.ackOutbox, [ids]);
   }
 
+  async getInboxEntry(id: number): Promise<InboxEntry | undefined> {
+    const [row] = await this.run("getInboxEntry", this.q.getInboxEntry, [id]);
+    return row ? toInboxEntry(row) : undefined;
+  }
+
   async readInbox(runId: string): Promise<InboxRecord[]> {
     return (await this.run("readInbox", this.q.readInbox, [runId])).map(toInbox);
   }
@@ -471,6 +486,7 @@ export class PostgresStore implements Store {
       keep: r.ifMissing === "keep",
       now: r.now,
       check: r.check ?? null,
+      sender: r.by || r.channel ? { by: r.by, channel: r.channel } : null,
     }));
     const [row] = await this.run("resumeHook", this.q.resumeHooks, [JSON.stringify(json)]);
     return (row!.r as (ResumeOutcome | { status: "validate"; hook: Row })[]).map((out) =>

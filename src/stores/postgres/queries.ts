@@ -18,7 +18,7 @@ export function postgresQueries(schema: string) {
         RETURNING r.*, picked.recovered
       )
       SELECT c.*, CASE WHEN c.pending_inbox > 0 THEN (
-          SELECT json_agg(json_build_array(i.id, i.token, i.hook_id, i.payload, i.received_at) ORDER BY i.id)
+          SELECT json_agg(json_build_array(i.id, i.token, i.hook_id, i.payload, i.received_at, i.sender) ORDER BY i.id)
             FROM ${s}.inbox i WHERE i.run_id = c.id AND i.consumed_at IS NULL
         ) END AS inbox
         FROM claimed c ORDER BY c.wake_at, c.id`;
@@ -84,6 +84,7 @@ export function postgresQueries(schema: string) {
     /** $1 the batch as JSON (see toCommitJson). */
     commit: `SELECT ${s}.commit_runs($1::text::jsonb) AS r`,
     readInbox: `SELECT * FROM ${s}.inbox WHERE run_id = $1 AND consumed_at IS NULL ORDER BY id`,
+    getInboxEntry: `SELECT * FROM ${s}.inbox WHERE id = $1`,
     registerWorkflows: `
       INSERT INTO ${s}.workflows (name, seen_at) SELECT unnest($1::text[]), $2
       ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at`,

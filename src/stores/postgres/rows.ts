@@ -1,7 +1,9 @@
 import type { InboxRecord, RunCommit } from "../../store/records.js";
 import { hookChanges } from "../hook-changes.js";
 
-export { type Row, toHook, toInbox, toOutbox, toRun } from "../rows.js";
+import { toInbox } from "../rows.js";
+
+export { type Row, toHook, toInbox, toInboxEntry, toOutbox, toRun } from "../rows.js";
 
 /**
  * A commit as the `commit_runs` SQL function reads it: every key present, JSON values already
@@ -34,6 +36,7 @@ export function toCommitJson(c: RunCommit): unknown {
     closeHooks: changes.flatMap((ch) => (ch.kind === "close" ? [[ch.hookId, ch.status, ch.at]] : [])),
     closeAllHooks: c.closeAllHooks === true,
     consumeInbox: c.consumeInbox ?? [],
+    rejectInbox: c.rejectInbox ?? [],
     outbox: (c.outbox ?? []).map((o) => ({ id: o.id, handler: o.handler, event: o.event })),
     outboxLeaseMs: c.outboxLeaseMs ?? null,
     status: c.status ?? null,
@@ -44,14 +47,12 @@ export function toCommitJson(c: RunCommit): unknown {
   };
 }
 
-/** The inbox of a claimed run, as the claim query aggregates it: [id, token, hook, payload, at]. */
+/**
+ * The inbox of a claimed run, as the claim query aggregates it: [id, token, hook, payload, at,
+ * sender].
+ */
 export function toClaimedInbox(runId: string, rows: unknown[][] | null): InboxRecord[] {
-  return (rows ?? []).map(([id, token, hookId, payload, at]) => ({
-    id: Number(id),
-    token: token as string,
-    hookId: hookId as string,
-    runId,
-    payload: (payload as string | null) ?? undefined,
-    receivedAt: Number(at),
-  }));
+  return (rows ?? []).map(([id, token, hookId, payload, at, sender]) =>
+    toInbox({ id, token, hook_id: hookId, run_id: runId, payload, received_at: at, sender }),
+  );
 }

@@ -105,4 +105,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     registered_at INTEGER NOT NULL
   );
   `,
+  // 5: who sent each payload, and the issues of one the hook's own schema turned down.
+  `
+  ALTER TABLE inbox ADD COLUMN sender TEXT;
+  ALTER TABLE inbox ADD COLUMN issues TEXT;
+  `,
 ];

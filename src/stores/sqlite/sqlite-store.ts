@@ -12,6 +12,7 @@ import {
   type HookCounts,
   type HookFilter,
   type HookRecord,
+  type InboxEntry,
   type InboxRecord,
   isTerminal,
   type NewRun,
@@ -29,7 +30,18 @@ import {
 import type { Store, StoreChange, WatchOptions } from "../../store/store.js";
 import { hookChanges, takenTokens } from "../hook-changes.js";
 import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
-import { hookCounts, newRunRecord, type Row, runCounts, toHook, toInbox, toOutbox, toRun } from "../rows.js";
+import {
+  hookCounts,
+  newRunRecord,
+  type Row,
+  runCounts,
+  senderColumn,
+  toHook,
+  toInbox,
+  toInboxEntry,
+  toOutbox,
+  toRun,
+} from "../rows.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 import { WorkerRegistry } from "./worker-registry.js";
 
@@ -522,6 +534,14 @@ export class SqliteStore implements Store {
       );
       for (const id of c.consumeInbox) pendingInbox -= s.run(c.now, id, c.runId).changes;
     }
+    if (c.rejectInbox?.length) {
+      const s = this.stmt(
+        "UPDATE inbox SET consumed_at = ?, issues = ? WHERE id = ? AND run_id = ? AND consumed_at IS NULL",
+      );
+      for (const r of c.rejectInbox) {
+        pendingInbox -= s.run(c.now, JSON.stringify(r.issues), r.id, c.runId).changes;
+      }
+    }
 
     const terminal = c.status !== undefined && isTerminal(c.status);
     const release = terminal || c.release !== undefined;
@@ -613,6 +633,11 @@ export class SqliteStore implements Store {
         runId,
       ) as Row[]
     ).map(toInbox);
+  }
+
+  async getInboxEntry(id: number): Promise<InboxEntry | undefined> {
+    const row = this.stmt("SELECT * FROM inbox WHERE id = ?").get(id) as Row | undefined;
+    return row ? toInboxEntry(row) : undefined;
   }
 
   async nextWakeAt(): Promise<number | undefined> {
@@ -727,10 +752,17 @@ export class SqliteStore implements Store {
   private insertInbox(req: ResumeRequest, hookId: string | null, runId: string | null): number {
     return Number(
       this.stmt(
-        `INSERT INTO inbox (token, hook_id, run_id, payload, idempotency_key, received_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      ).run(req.token, hookId, runId, req.payload ?? null, req.idempotencyKey ?? null, req.now)
-        .lastInsertRowid,
+        `INSERT INTO inbox (token, hook_id, run_id, payload, idempotency_key, received_at, sender)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        req.token,
+        hookId,
+        runId,
+        req.payload ?? null,
+        req.idempotencyKey ?? null,
+        req.now,
+        senderColumn(req),
+      ).lastInsertRowid,
     );
   }
 

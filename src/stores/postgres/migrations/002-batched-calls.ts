@@ -25,6 +25,8 @@ export function batchedCalls(schema: string): string {
   const channel = lit(wakeChannel(schema));
   return `
   ALTER TABLE ${s}.runs ADD COLUMN last_owner text COLLATE "C";
+  -- Who sent each payload ({by, channel}), and the issues of one the hook's own schema turned down.
+  ALTER TABLE ${s}.inbox ADD COLUMN sender jsonb, ADD COLUMN issues jsonb;
 
   -- Notifies the items in as few notifications as fit (a payload holds under 8,000 bytes).
   CREATE FUNCTION ${s}.wake(p_items text[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -187,6 +189,14 @@ export function batchedCalls(schema: string): string {
       GET DIAGNOSTICS v_count = ROW_COUNT;
       v_pending := v_pending - v_count;
     END IF;
+    IF jsonb_array_length(c->'rejectInbox') > 0 THEN
+      -- Turned down by the hook's own schema: consumed (never delivered again), its issues kept.
+      UPDATE ${s}.inbox i SET consumed_at = v_now, issues = r->'issues'
+        FROM jsonb_array_elements(c->'rejectInbox') r
+       WHERE i.run_id = v_run_id AND i.id = (r->>'id')::bigint AND i.consumed_at IS NULL;
+      GET DIAGNOSTICS v_count = ROW_COUNT;
+      v_pending := v_pending - v_count;
+    END IF;
 
     v_release := v_terminal OR (c->>'release')::boolean;
     IF v_release AND NOT v_terminal THEN
@@ -223,7 +233,8 @@ export function batchedCalls(schema: string): string {
   BEGIN
     IF v_n < 2 OR (SELECT count(DISTINCT c->>'runId') FROM jsonb_array_elements(batch) c) <> v_n
        OR EXISTS (SELECT 1 FROM jsonb_array_elements(batch) c
-                   WHERE (jsonb_array_length(c->'registerHooks') > 0 AND
+                   WHERE jsonb_array_length(c->'rejectInbox') > 0
+                      OR (jsonb_array_length(c->'registerHooks') > 0 AND
                           (jsonb_array_length(c->'closeHooks') > 0 OR (c->>'closeAllHooks')::boolean))
                       OR (jsonb_array_length(c->'closeHooks') > 0 AND (c->>'closeAllHooks')::boolean)) THEN
       RETURN ${s}.commit_runs_each(batch);
@@ -366,7 +377,7 @@ export function batchedCalls(schema: string): string {
   -- lock of the run whose live hook has the token, if any: the hook read here cannot close or
   -- change before the payload is recorded.
   CREATE FUNCTION ${s}.resume_one(p_token text, p_payload text, p_key text, p_keep boolean, p_now bigint,
-                                 p_check jsonb)
+                                 p_check jsonb, p_sender jsonb)
     RETURNS json LANGUAGE plpgsql AS $$
   DECLARE
     v_seen record;
@@ -398,8 +409,8 @@ export function batchedCalls(schema: string): string {
         SELECT * INTO v_hook FROM ${s}.hooks WHERE id = v_hook_id;
         RETURN json_build_object('status', 'validate', 'hook', row_to_json(v_hook));
       END IF;
-      INSERT INTO ${s}.inbox (token, hook_id, run_id, payload, idempotency_key, received_at)
-        VALUES (p_token, v_hook_id, v_run_id, p_payload, p_key, p_now) RETURNING id INTO v_inbox;
+      INSERT INTO ${s}.inbox (token, hook_id, run_id, payload, idempotency_key, received_at, sender)
+        VALUES (p_token, v_hook_id, v_run_id, p_payload, p_key, p_now, p_sender) RETURNING id INTO v_inbox;
       UPDATE ${s}.hooks SET payloads = payloads + 1 WHERE id = v_hook_id;
       UPDATE ${s}.runs SET pending_inbox = pending_inbox + 1,
           wake_at = CASE WHEN wake_at IS NULL OR wake_at > p_now THEN p_now ELSE wake_at END
@@ -408,8 +419,8 @@ export function batchedCalls(schema: string): string {
                                'inboxId', v_inbox, 'repeated', false, 'lastOwner', v_last_owner);
     END IF;
     IF p_keep THEN
-      INSERT INTO ${s}.inbox (token, hook_id, run_id, payload, idempotency_key, received_at)
-        VALUES (p_token, NULL, NULL, p_payload, p_key, p_now) RETURNING id INTO v_inbox;
+      INSERT INTO ${s}.inbox (token, hook_id, run_id, payload, idempotency_key, received_at, sender)
+        VALUES (p_token, NULL, NULL, p_payload, p_key, p_now, p_sender) RETURNING id INTO v_inbox;
       RETURN json_build_object('status', 'kept', 'inboxId', v_inbox, 'repeated', false);
     END IF;
     IF v_hook_id IS NOT NULL THEN
@@ -453,7 +464,8 @@ export function batchedCalls(schema: string): string {
     END LOOP;
     FOR v_item IN SELECT * FROM jsonb_array_elements(batch) LOOP
       v_out := ${s}.resume_one(v_item->>'token', v_item->>'payload', v_item->>'key',
-                               (v_item->>'keep')::boolean, (v_item->>'now')::bigint, v_item->'check');
+                               (v_item->>'keep')::boolean, (v_item->>'now')::bigint, v_item->'check',
+                               NULLIF(v_item->'sender', 'null'::jsonb));
       v_results := v_results || v_out;
       IF v_out->>'status' = 'accepted' AND NOT (v_out->>'repeated')::boolean THEN
         v_woken := v_woken || ('p:' || (v_out->>'runId') ||
@@ -505,13 +517,13 @@ export function batchedCalls(schema: string): string {
 
     WITH live AS (
       SELECT x.ord, x.i->>'token' AS token, x.i->>'payload' AS payload, x.i->>'key' AS key,
-             (x.i->>'now')::bigint AS now, t.hook_id, t.run_id
+             (x.i->>'now')::bigint AS now, NULLIF(x.i->'sender', 'null'::jsonb) AS sender, t.hook_id, t.run_id
         FROM jsonb_array_elements(batch) WITH ORDINALITY AS x(i, ord)
         JOIN ${s}.hook_tokens t ON t.token = x.i->>'token'
     ), added AS (
       -- Inbox ids follow the batch's order: payloads are delivered in the order they were accepted.
-      INSERT INTO ${s}.inbox (token, hook_id, run_id, payload, idempotency_key, received_at)
-      SELECT token, hook_id, run_id, payload, key, now FROM live ORDER BY ord
+      INSERT INTO ${s}.inbox (token, hook_id, run_id, payload, idempotency_key, received_at, sender)
+      SELECT token, hook_id, run_id, payload, key, now, sender FROM live ORDER BY ord
       RETURNING id, token
     ), counted AS (
       UPDATE ${s}.hooks h SET payloads = payloads + 1 FROM live WHERE h.id = live.hook_id
