@@ -227,6 +227,13 @@ describe("hooks", () => {
       "INVALID_ARGUMENT",
       /ifMissing/,
     );
+    // Valid JSON text, but "\ud800" alone is not Unicode: refused before anything is recorded.
+    await expectProblem(
+      await post(path, '{"payload":{"approved":true,"reviewer":"\\ud800"}}'),
+      400,
+      "NOT_SERIALIZABLE",
+      /payload\.reviewer: contains a lone surrogate/,
+    );
     await expectProblem(await post("/api/hooks/nope/resume", { payload: 1 }), 404, "HOOK_NOT_FOUND", /nope/);
     await expectProblem(await get("/api/hooks/nope"), 404, "HOOK_NOT_FOUND");
     await expectProblem(await get(`/api/hooks/${"x".repeat(300)}`), 400, "INVALID_TOKEN", /at most 256/);
