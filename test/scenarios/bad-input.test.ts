@@ -73,11 +73,11 @@ describe("bad input gets a typed error naming the field, and loses nothing", () 
   it("a Date or a lone surrogate is refused wherever a value is stored, naming the field", async () => {
     const dated = defineWorkflow("dated_result", async () => step("when", () => ({ at: new Date(0) })));
     t = await createTestLatch({ workflows: [waiter, dated] });
-    const date = await failure(t.start(waiter, new Date(0)));
+    const date = await failure(t.start("waiter", new Date(0)));
     expect(SerializationError.is(date)).toBe(true);
     expect(date.field).toBe("input[0]");
     expect(date.message).toContain("toISOString()");
-    const lone = await failure(t.start(waiter, { note: "x\ud800" }));
+    const lone = await failure(t.start("waiter", { note: "x\ud800" }));
     expect(SerializationError.is(lone)).toBe(true);
     expect(lone.field).toBe("input[0].note");
     expect((await t.runs.list({ workflow: "waiter" })).items).toEqual([]);
