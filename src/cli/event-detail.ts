@@ -2,7 +2,7 @@ import type { RunEvent } from "../replay/run-event.js";
 import { time } from "./output.js";
 
 /** What an event exists to show comes first: the recorded value, then what went wrong. */
-const FIRST = ["payload", "result", "output", "input", "error", "issues", "reason"];
+const FIRST = ["payload", "result", "output", "input", "error", "issues", "reason", "name"];
 /** Bulky and rarely what one looks for: last. */
 const LAST = ["schema", "metadata"];
 const TIMES = new Set(["receivedAt", "wakeAt", "until", "retryAt", "deadline", "expiresAt"]);
