@@ -22,7 +22,7 @@
  * Exit code 0 only if every check passed. The last line of output is one JSON object.
  */
 import { isDeepStrictEqual, parseArgs } from "node:util";
-import { type Client, createClient, type EventRecord, type RunInfo } from "../src/index.js";
+import { type Client, createClient, type RunEvent, type RunInfo } from "../src/index.js";
 import { type BenchDatabase, benchDatabase, TableCounter } from "./bench-database.js";
 import { BenchChild, stopChildren } from "./child-process.js";
 
@@ -191,7 +191,7 @@ async function verify(client: Client): Promise<Verdict> {
 
   const inboxOwner = new Map<number, string>();
   const expectedSum = (PAYLOADS * (PAYLOADS - 1)) / 2;
-  const check = (run: RunInfo, events: EventRecord[]) => {
+  const check = (run: RunInfo, events: RunEvent[]) => {
     if (run.status === "succeeded") v.succeeded++;
     else problem("notSucceeded", run.id, `status ${run.status}${run.error ? `: ${run.error.message}` : ""}`);
     const token = String(run.input[0]);
@@ -202,7 +202,7 @@ async function verify(client: Client): Promise<Verdict> {
       problem("wrongOutput", run.id, `output ${JSON.stringify(run.output)}`);
     }
 
-    const count = (type: EventRecord["type"]) => events.filter((e) => e.type === type).length;
+    const count = (type: RunEvent["type"]) => events.filter((e) => e.type === type).length;
     const gaps = events.some((e, i) => e.seq !== events[0]!.seq + i);
     const ends =
       count("run.succeeded") + count("run.failed") + count("run.cancelled") + count("run.timed_out");
@@ -216,9 +216,7 @@ async function verify(client: Client): Promise<Verdict> {
 
     const created = events.find((e) => e.type === "hook.created");
     const received = events.filter((e) => e.type === "hook.received");
-    const ks = received
-      .map((e) => (JSON.parse(e.payload ?? "null") as { k: number } | null)?.k ?? -1)
-      .sort((a, b) => a - b);
+    const ks = received.map((e) => (e.payload as { k: number } | undefined)?.k ?? -1).sort((a, b) => a - b);
     const wanted = Array.from({ length: PAYLOADS }, (_, k) => k);
     if (!isDeepStrictEqual(ks, wanted) || received.some((e) => e.hookId !== created?.hookId)) {
       problem("payloadsNotOnce", run.id, `hook received k = [${ks.join(", ")}], sent [${wanted.join(", ")}]`);

@@ -1,4 +1,12 @@
-export type { ClientOptions, HookInfo, ResumeOptions, ResumeResult, RunInfo } from "./client/client.js";
+export type {
+  ClientOptions,
+  EventPage,
+  EventPageFilter,
+  HookInfo,
+  ResumeOptions,
+  ResumeResult,
+  RunInfo,
+} from "./client/client.js";
 export { Client, createClient, RunHandle } from "./client/client.js";
 export type { PayloadIssue, SerializedError } from "./errors.js";
 export {
@@ -46,6 +54,7 @@ export type { LatchPlugin } from "./plugins/types.js";
 export type { Duration } from "./replay/duration.js";
 export { parseDuration } from "./replay/duration.js";
 export type { EventRecord, LatchEvent } from "./replay/events.js";
+export type { RunEvent, RunEventOf } from "./replay/run-event.js";
 export type { Clock } from "./runtime/clock.js";
 export type { LatchOptions } from "./runtime/engine.js";
 export { createLatch, Latch } from "./runtime/engine.js";

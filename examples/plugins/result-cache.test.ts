@@ -6,9 +6,9 @@ import {
   createHook,
   defineStep,
   defineWorkflow,
-  type EventRecord,
   FatalError,
   type LatchPlugin,
+  type RunEvent,
   step,
 } from "../../src/index.js";
 import { createTestLatch, type TestLatch } from "../../src/testing/index.js";
@@ -55,10 +55,9 @@ async function open(plugin: LatchPlugin, store = "sqlite::memory:"): Promise<Tes
   return t;
 }
 
-const completed = (events: EventRecord[], name: string) =>
+const completed = (events: RunEvent[], name: string) =>
   events.filter(
-    (e): e is Extract<EventRecord, { type: "step.completed" }> =>
-      e.type === "step.completed" && e.name === name,
+    (e): e is Extract<RunEvent, { type: "step.completed" }> => e.type === "step.completed" && e.name === name,
   );
 
 describe("resultCachePlugin", () => {
@@ -83,7 +82,7 @@ describe("resultCachePlugin", () => {
     const [cached] = completed(await second.events(), "geocode");
     expect(fresh).not.toHaveProperty("skipped");
     expect(cached).toMatchObject({ type: "step.completed", name: "geocode", attempt: 1, skipped: true });
-    expect(JSON.parse(cached!.result!)).toEqual({ lat: 48.85, lon: 2.35, city: "Paris", call: 1 });
+    expect(cached!.result).toEqual({ lat: 48.85, lon: 2.35, city: "Paris", call: 1 });
     // Only the cached step is marked.
     expect(completed(await second.events(), "lookup")[0]).not.toHaveProperty("skipped");
 

@@ -152,7 +152,8 @@ export function buildProgram(): Command {
     .argument("<run-id>")
     .option("--type <prefix>", 'only events whose type starts with this, such as "hook" or "step.failed"')
     .option("--after <seq>", "only events after this position")
-    .option("--limit <n>", "at most this many events")
+    .option("--limit <n>", "at most this many events (then the next page's command is printed)")
+    .option("--cursor <cursor>", "the next page (printed under the table, nextCursor in --json)")
     .addHelpText(
       "after",
       examples("latch runs logs run_01J9Z…", "latch runs logs run_01J9Z… --type hook --json"),

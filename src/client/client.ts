@@ -15,7 +15,8 @@ import {
 } from "../errors.js";
 import { newRunId } from "../ids.js";
 import { type Duration, parseDuration } from "../replay/duration.js";
-import type { Actor, EventRecord } from "../replay/events.js";
+import type { Actor } from "../replay/events.js";
+import { decodeEvent, type RunEvent } from "../replay/run-event.js";
 import { checkToken, isDefaultToken } from "../replay/token.js";
 import { decodeValue, encodeValue } from "../replay/values.js";
 import { type Clock, systemClock } from "../runtime/clock.js";
@@ -63,6 +64,21 @@ export interface RunInfo {
 }
 
 export type HookInfo = HookRecord;
+
+/** Which events `eventsPage` reads: `EventFilter` plus the cursor of the previous page. */
+export interface EventPageFilter extends EventFilter {
+  /** `nextCursor` of the previous page: continue after it (the same as `afterSeq`). */
+  cursor?: string;
+}
+
+/**
+ * A page of a run's log, oldest first — the one shape of `GET /api/runs/{id}/events` and
+ * `latch runs logs --json`. `nextCursor` (and `nextAfterSeq`, the same position as a number) is set
+ * when more events follow.
+ */
+export interface EventPage extends Page<RunEvent> {
+  nextAfterSeq?: number;
+}
 
 export interface ResumeOptions {
   /**
@@ -131,6 +147,8 @@ export class Client {
      * @example const { suspended } = await latch.runs.count({ workflow: "order_approval" });
      */
     count: (filter: RunCountFilter = {}): Promise<RunCounts> => this.store.countRuns(filter),
+    /** A page of the run's log, `{ items, nextCursor? }`. @throws RunNotFoundError */
+    eventsPage: (runId: string, filter?: EventPageFilter) => this.eventsPage(runId, filter),
   };
 
   /** Listing and reading hooks. */
@@ -208,9 +226,46 @@ export class Client {
     return run ? toRunInfo(run) : undefined;
   }
 
-  /** The run's event log, oldest first (filter by `typePrefix: "hook"` for hook events). */
-  async events(runId: string, filter?: EventFilter): Promise<EventRecord[]> {
-    return this.store.readEvents(runId, filter);
+  /**
+   * The run's event log, oldest first (filter by `typePrefix: "hook"` for hook events), with recorded
+   * values decoded: a `hook.received` payload is the object that was sent, never its JSON text.
+   * @example const received = await latch.events(runId, { typePrefix: "hook.received" });
+   */
+  async events(runId: string, filter?: EventFilter): Promise<RunEvent[]> {
+    return (await this.store.readEvents(runId, filter)).map(decodeEvent);
+  }
+
+  /**
+   * A page of the run's log: `limit` events (all when omitted) after `cursor` / `afterSeq`, and
+   * `nextCursor` when more follow. @throws RunNotFoundError, InvalidArgumentError (a bad cursor)
+   * @example
+   * let page = await latch.runs.eventsPage(runId, { limit: 100 });
+   * while (page.nextCursor) page = await latch.runs.eventsPage(runId, { limit: 100, cursor: page.nextCursor });
+   */
+  async eventsPage(runId: string, filter: EventPageFilter = {}): Promise<EventPage> {
+    const { cursor, limit, ...rest } = filter;
+    let afterSeq = rest.afterSeq;
+    if (cursor !== undefined && cursor !== "") {
+      if (!/^\d{1,15}$/.test(cursor)) {
+        throw new InvalidArgumentError(
+          "cursor",
+          `${JSON.stringify(cursor.slice(0, 40))} is not a cursor of this log`,
+          "Pass the nextCursor of the previous page as it was given.",
+        );
+      }
+      afterSeq = Math.max(afterSeq ?? 0, Number(cursor));
+    }
+    if (!(await this.store.getRun(runId))) throw new RunNotFoundError(runId);
+    // One more than asked for: whether another page follows is then known, not guessed.
+    const events = await this.store.readEvents(runId, {
+      ...rest,
+      afterSeq,
+      limit: limit === undefined ? undefined : limit + 1,
+    });
+    const more = limit !== undefined && events.length > limit;
+    const items = (more ? events.slice(0, limit) : events).map(decodeEvent);
+    const last = items[items.length - 1];
+    return more && last ? { items, nextCursor: String(last.seq), nextAfterSeq: last.seq } : { items };
   }
 
   /**
@@ -409,7 +464,8 @@ export class RunHandle<R = unknown> {
     return this.client.cancel(this.id);
   }
 
-  events(filter?: EventFilter): Promise<EventRecord[]> {
+  /** The run's event log, oldest first, recorded values decoded (see Client.events). */
+  events(filter?: EventFilter): Promise<RunEvent[]> {
     return this.client.events(this.id, filter);
   }
 }

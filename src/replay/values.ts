@@ -1,10 +1,12 @@
 import { SerializationError } from "../errors.js";
 
 /**
- * Values that Latch stores (workflow input and output, step results, hook payloads) are JSON.
- * `toJSON()` is honoured (a Date becomes its ISO string, as in JSON.stringify); anything JSON would
- * silently mangle or drop — functions, symbols, bigints, NaN, class instances such as Map — is refused
- * with the path of the offending field, so nothing is recorded that cannot be replayed as it was.
+ * Values that Latch stores (workflow input and output, step results, hook payloads) are JSON, and
+ * this is the one place they are encoded. Anything JSON would silently mangle or drop — functions,
+ * symbols, bigints, NaN, class instances such as Map, a Date or any object with `toJSON()` (it comes
+ * back as a string or another shape), a string with a lone UTF-16 surrogate (not Unicode: PostgreSQL
+ * and most JSON readers outside JavaScript refuse it) — is refused with the path of the offending
+ * field, so nothing is recorded that cannot be replayed as it was.
  */
 export function encodeValue(value: unknown, field: string): string | undefined {
   if (value === undefined) return undefined;
@@ -20,6 +22,8 @@ export function decodeValue<T = unknown>(text: string | undefined | null): T {
 function check(value: unknown, path: string, seen: Set<object>): void {
   switch (typeof value) {
     case "string":
+      checkText(value, path);
+      return;
     case "boolean":
       return;
     case "number":
@@ -40,7 +44,20 @@ function check(value: unknown, path: string, seen: Set<object>): void {
   }
   if (value === null) return;
   const obj = value as object;
-  if (typeof (obj as { toJSON?: unknown }).toJSON === "function") return;
+  if (obj instanceof Date) {
+    fail(
+      path,
+      "is a Date, which JSON turns into a string (a replay would see the string)",
+      "Pass date.toISOString() or date.getTime() and build the Date where it is used.",
+    );
+  }
+  if (typeof (obj as { toJSON?: unknown }).toJSON === "function") {
+    fail(
+      path,
+      `is a ${kindOf(obj)} whose toJSON() turns it into something else (a replay would see that)`,
+      "Store the plain data it stands for (call toJSON() yourself if that is what you mean).",
+    );
+  }
   if (seen.has(obj)) fail(path, "refers back to itself (a cycle)", "Break the cycle before returning it.");
   seen.add(obj);
   if (Array.isArray(obj)) {
@@ -48,7 +65,7 @@ function check(value: unknown, path: string, seen: Set<object>): void {
   } else {
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) {
-      const kind = proto?.constructor?.name ?? "object";
+      const kind = kindOf(obj);
       fail(
         path,
         `is a ${kind}, which JSON cannot hold`,
@@ -60,14 +77,30 @@ function check(value: unknown, path: string, seen: Set<object>): void {
       );
     }
     for (const key of Object.keys(obj)) {
-      check(
-        (obj as Record<string, unknown>)[key],
-        /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`,
-        seen,
-      );
+      const at = /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+      checkText(key, at, "key");
+      check((obj as Record<string, unknown>)[key], at, seen);
     }
   }
   seen.delete(obj);
+}
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function checkText(text: string, path: string, what: "value" | "key" = "value"): void {
+  const m = LONE_SURROGATE.exec(text);
+  if (!m) return;
+  const unit = m[0].charCodeAt(0).toString(16);
+  fail(
+    path,
+    `${what === "key" ? "has a key that contains" : "contains"} a lone surrogate (\\u${unit} at position ${m.index}), which is not valid Unicode`,
+    "Fix the text's encoding, or replace it with text.toWellFormed() (U+FFFD in its place).",
+  );
+}
+
+function kindOf(obj: object): string {
+  return Object.getPrototypeOf(obj)?.constructor?.name ?? "object";
 }
 
 function fail(path: string, problem: string, fix: string): never {

@@ -112,7 +112,13 @@ export class RunDriver {
     private readonly deps: DriverDeps,
     readonly exec: Execution,
     opts: {
-      intro: LatchEvent;
+      /**
+       * The event that opens this claim (run.started, run.resumed), or "timed_out": the workflow
+       * timeout passed while the run lay suspended (or cut off by a crash), so it ends timed_out as
+       * it lies — nothing resumed, delivered or retried, no onResume — as a cancel of a suspended
+       * run does.
+       */
+      intro: LatchEvent | "timed_out";
       inbox: InboxRecord[];
       cancelRequested: boolean;
       cold: boolean;
@@ -121,6 +127,10 @@ export class RunDriver {
     },
   ) {
     this.careful = opts.careful || deps.recordDelayMs <= 0;
+    if (opts.intro === "timed_out") {
+      this.timedOut = true;
+      return;
+    }
     this.record(opts.intro);
     this.enqueueInbox(opts.inbox);
     this.wantCancel = opts.cancelRequested;
@@ -182,6 +192,7 @@ export class RunDriver {
     const ex = this.exec;
     for (;;) {
       if (this.stopped) return { kind: "dropped", reason: "stopped" };
+      if (this.timedOut) return this.finish("timed_out");
       await this.applyQueue();
       if (ex.fatal) return this.finish("failed", undefined, serializeError(ex.fatal));
       if (this.failure) return this.finish("failed", undefined, serializeError(this.failure.error));

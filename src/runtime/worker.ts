@@ -455,18 +455,23 @@ export class Worker {
     if (!this.running) return; // stopping: the claim is given back by stop()
     const fresh = run.seq === 1;
     if (fresh && workflow.timeoutMs !== undefined) exec.deadline = this.deps.clock.now() + workflow.timeoutMs;
-    const intro: LatchEvent = fresh
+    // Claimed after its workflow timeout (the deadline was its wake-up, or it came due meanwhile):
+    // the run never resumes its work, so it is not recorded as resumed; it ends timed_out as it lies.
+    const overdue = !fresh && exec.deadline !== undefined && exec.deadline <= this.deps.clock.now();
+    const intro: LatchEvent | "timed_out" = fresh
       ? { type: "run.started", deadline: exec.deadline }
-      : {
-          type: "run.resumed",
-          reason: crashed
-            ? "recovery"
-            : run.cancelRequested
-              ? "cancel"
-              : claim.inbox.length
-                ? "payload"
-                : "timer",
-        };
+      : overdue
+        ? "timed_out"
+        : {
+            type: "run.resumed",
+            reason: crashed
+              ? "recovery"
+              : run.cancelRequested
+                ? "cancel"
+                : claim.inbox.length
+                  ? "payload"
+                  : "timer",
+          };
     const driver = new RunDriver(
       {
         store: this.deps.store,

@@ -11,7 +11,6 @@ import { parseDuration } from "../replay/duration.js";
 import { type HookStatus, RUN_STATUSES } from "../store/records.js";
 import { describe, onlyFields, optionalString, queryEnum, queryInt, readJsonObject } from "./inputs.js";
 import type { ServerMetrics } from "./metrics.js";
-import { presentEvent } from "./present.js";
 import { HttpError } from "./problem.js";
 
 const HOOK_STATUSES: readonly HookStatus[] = ["pending", "expired", "disposed"];
@@ -87,13 +86,14 @@ export function mountApi(api: Hono, { client, metrics, maxBodyBytes }: ApiDeps):
     const q = c.req.query();
     const afterSeq = queryInt(q.afterSeq, "afterSeq", 0, Number.MAX_SAFE_INTEGER);
     const limit = queryInt(q.limit, "limit", 1, 10_000) ?? 1000;
-    if (!(await client.getRun(id))) throw new RunNotFoundError(id);
-    const items = await client.events(id, { afterSeq, typePrefix: q.type || undefined, limit });
-    const last = items[items.length - 1];
-    return c.json({
-      items: items.map(presentEvent),
-      nextAfterSeq: items.length === limit && last ? last.seq : undefined,
-    });
+    return c.json(
+      await client.eventsPage(id, {
+        afterSeq,
+        cursor: q.cursor || undefined,
+        typePrefix: q.type || undefined,
+        limit,
+      }),
+    );
   });
 
   api.post("/runs/:id/cancel", async (c) => c.json(await client.cancel(c.req.param("id"))));

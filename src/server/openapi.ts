@@ -85,6 +85,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             p("id", "The run id."),
             q("type", 'Only events whose type starts with this, such as "hook".'),
             q("afterSeq", "Only events after this position.", { type: "integer", minimum: 0 }),
+            q("cursor", "The nextCursor of the previous page (the same as afterSeq)."),
             q("limit", "At most this many (1 to 10000, default 1000).", {
               type: "integer",
               minimum: 1,
@@ -98,7 +99,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
                 type: "object",
                 properties: {
                   items: { type: "array", items: ref("Event") },
-                  nextAfterSeq: { type: "integer" },
+                  nextCursor: { type: "string", description: "Set when more events follow: pass as cursor." },
+                  nextAfterSeq: { type: "integer", description: "The same position as a number (afterSeq)." },
                 },
               }),
             },

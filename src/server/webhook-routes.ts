@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import type { Context, Hono } from "hono";
 import type { Client } from "../client/client.js";
 import { LatchError } from "../errors.js";
-import { decodeValue } from "../replay/values.js";
 import { isTerminal } from "../store/records.js";
 import {
   type NormalizedResponse,
@@ -143,7 +142,7 @@ async function waitForAnswer(
     for (const e of await client.events(runId, { typePrefix: "step.completed", afterSeq })) {
       afterSeq = e.seq;
       if (e.type !== "step.completed" || e.name !== WEBHOOK_RESPOND_STEP) continue;
-      const recorded = decodeValue<RecordedWebhookResponse | undefined>(e.result);
+      const recorded = e.result as RecordedWebhookResponse | undefined;
       if (recorded?.requestId === requestId) {
         const { requestId: _id, ...response } = recorded;
         return response;

@@ -85,12 +85,45 @@ describe.concurrent("commands against a real database", { timeout: 120_000 }, ()
     expect(again.code).toBe(4);
     expect(again.stderr).toMatch(/disposed/);
     expect(show.stdout).toMatch(/status\s+succeeded/);
-    const events = JSON.parse(logs.stdout) as { type: string; payload?: unknown }[];
+    const events = JSON.parse(logs.stdout).items as { type: string; payload?: unknown }[];
     expect(events.map((e) => e.type)).toEqual(
       expect.arrayContaining(["hook.created", "hook.received", "hook.disposed"]),
     );
     expect(events.find((e) => e.type === "hook.received")?.payload).toEqual(good);
     expect(runs.stdout).toContain(runId);
+  });
+
+  it("runs logs shows a hook.received payload whole; --json pages as the HTTP events route does", async () => {
+    const run = await latch.start(reviewFlow, "o-logs");
+    const token = await pendingToken(latch, run.id);
+    const payload = { ...good, comments: "needs a second look, ".repeat(12).trim() };
+    await latch.resumeHook(token, payload);
+    await latch.waitForRun(run.id);
+    const logs = (...args: string[]) => latchCli("runs", "logs", run.id, ...args);
+    const [hooks, all, first, more] = await Promise.all([
+      logs("--type", "hook"),
+      logs("--json"),
+      logs("--json", "--limit", "2"),
+      logs("--limit", "2"),
+    ]);
+    // The payload first and whole, never cut, however long.
+    const received = hooks.stdout.split("\n").find((line) => line.includes("hook.received"));
+    expect(received).toMatch(/hook\.received\s+payload=/);
+    expect(received).toContain(`payload=${JSON.stringify(payload)}`);
+    // One shape with GET /api/runs/{id}/events: { items, nextCursor? }, values decoded.
+    const page = JSON.parse(all.stdout);
+    expect(Object.keys(page)).toEqual(["items"]);
+    expect(page.items.find((e: { type: string }) => e.type === "hook.received").payload).toEqual(payload);
+    expect(page.items[0]).toMatchObject({ seq: 1, type: "run.created", input: ["o-logs"] });
+    const head = JSON.parse(first.stdout);
+    expect(head.items.map((e: { seq: number }) => e.seq)).toEqual([1, 2]);
+    expect(head.nextCursor).toBe("2");
+    expect(more.stdout).toMatch(/More: latch runs logs run_\w+ --db \S+ --limit 2 --cursor 2/);
+    const rest = JSON.parse((await logs("--json", "--cursor", head.nextCursor)).stdout);
+    expect(rest.items.map((e: { seq: number }) => e.seq)).toEqual(
+      page.items.slice(2).map((e: { seq: number }) => e.seq),
+    );
+    expect(rest.nextCursor).toBeUndefined();
   });
 
   it("cancels a waiting run; its hook is then gone", async () => {

@@ -6,7 +6,7 @@
  * recorded was lost). Set CRASH_SEED to replay a failing schedule.
  */
 import { expect, it } from "vitest";
-import type { EventRecord, RunInfo } from "../../src/index.js";
+import type { RunEvent, RunInfo } from "../../src/index.js";
 import { executions, logText, ofType, runEnded, startWorker, useSpace, WorkerProcess } from "./harness.js";
 
 const space = useSpace();
@@ -50,7 +50,7 @@ it("a run survives a worker killed at random points, with no recorded outcome lo
     }
   })();
 
-  const snapshots: { events: EventRecord[]; runs: Map<string, number>; killedAfter: string }[] = [];
+  const snapshots: { events: RunEvent[]; runs: Map<string, number>; killedAfter: string }[] = [];
   for (let k = 0; k < KILLS; k++) {
     const worker: WorkerProcess = await startWorker(space, { leaseMs: LEASE_MS });
     // Let the worker make some progress (0 to 2 step lines, or up to 2.5 s of waiting), then kill it
@@ -99,7 +99,7 @@ it("a run survives a worker killed at random points, with no recorded outcome lo
   expect(ofType(events, "step.failed"), where).toEqual([]);
   const received = ofType(events, "hook.received");
   expect(
-    received.map((e) => JSON.parse(e.payload!)),
+    received.map((e) => e.payload),
     where,
   ).toEqual(PAYLOADS);
   expect(new Set(received.map((e) => e.inboxId)).size, where).toBe(PAYLOADS.length);

@@ -32,7 +32,7 @@ async function expectDeliveredOnce(runId: string, n: number) {
   const events = await space.client.events(runId);
   expect(run.status, logText(events)).toBe("succeeded");
   expect(run.output).toEqual({ before: `${run.input[0]}:before`, payload: { n }, after: n * 2 });
-  expect(ofType(events, "hook.received").map((e) => e.payload)).toEqual([JSON.stringify({ n })]);
+  expect(ofType(events, "hook.received").map((e) => e.payload)).toEqual([{ n }]);
   expect(ofType(events, "step.completed").map((e) => e.name)).toEqual(["before", "after"]);
   expect(executions(space, runId, "before")).toBe(1);
   expect(executions(space, runId, "after")).toBe(1);

@@ -23,7 +23,7 @@ function expectCollectedOnce(
   sent: number[],
 ) {
   const received = ofType(events, "hook.received");
-  expect(received.map((e) => JSON.parse(e.payload!))).toEqual(sent);
+  expect(received.map((e) => e.payload)).toEqual(sent);
   expect(new Set(received.map((e) => e.inboxId)).size).toBe(sent.length);
   const acks = ofType(events, "step.completed").map((e) => e.name);
   expect(acks).toEqual(sent.map((_, i) => `ack-${i + 1}`));

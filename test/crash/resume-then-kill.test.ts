@@ -4,7 +4,7 @@
  * delivered once, in order, and no step recorded before a kill runs again.
  */
 import { expect, it } from "vitest";
-import type { EventRecord } from "../../src/index.js";
+import type { RunEvent } from "../../src/index.js";
 import {
   executions,
   killAll,
@@ -26,7 +26,7 @@ it("payloads resumed moments before the worker is killed are each delivered once
   await startWorker(space, { leaseMs: 600 });
   const hook = await pendingHook(space, run.id);
 
-  const snapshots: { events: EventRecord[]; runs: number[] }[] = [];
+  const snapshots: { events: RunEvent[]; runs: number[] }[] = [];
   for (const [i, p] of payloads.entries()) {
     if (i > 0) await startWorker(space, { leaseMs: 600 });
     // Wait until the run has taken the earlier payloads and waits for this one.
@@ -48,7 +48,7 @@ it("payloads resumed moments before the worker is killed are each delivered once
 
   const received = ofType(events, "hook.received");
   expect(
-    received.map((e) => JSON.parse(e.payload!)),
+    received.map((e) => e.payload),
     logText(events),
   ).toEqual(payloads);
   expect(new Set(received.map((e) => e.inboxId)).size).toBe(payloads.length);

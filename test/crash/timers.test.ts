@@ -53,7 +53,7 @@ it("hook timeouts and sleeps keep their recorded times across worker crashes", a
   expect(done.status, logText(events)).toBe("succeeded");
   expect(done.output, logText(events)).toMatchObject({ got: 5, expired: true });
   expect((done.output as { slept: number }).slept).toBeGreaterThanOrEqual(500);
-  expect(ofType(events, "hook.received").map((e) => [e.token, e.payload])).toEqual([[t1.token, "5"]]);
+  expect(ofType(events, "hook.received").map((e) => [e.token, e.payload])).toEqual([[t1.token, 5]]);
   expect(ofType(events, "hook.expired").filter((e) => e.token === t2.token)).toHaveLength(1);
   expect(ofType(events, "sleep.started")).toHaveLength(1);
   expect(ofType(events, "sleep.completed")).toHaveLength(1);

@@ -5,7 +5,7 @@
  * lost, and no step outcome is recorded twice.
  */
 import { expect, it } from "vitest";
-import { type EventRecord, StoreUnavailableError } from "../../src/index.js";
+import { type RunEvent, StoreUnavailableError } from "../../src/index.js";
 import { logText, ofType, pendingHook, runEnded, startWorkers, useCluster } from "./harness.js";
 
 const cluster = useCluster();
@@ -23,7 +23,7 @@ it("workers and clients carry on after a server restart; nothing recorded is los
   const firstHalf = hooks.slice(0, N / 2);
   await Promise.all(firstHalf.map((h) => cluster.client.resumeHook(h.token, { ok: true })));
   const slow = await Promise.all(Array.from({ length: 6 }, () => cluster.client.start("scale_slow", 400)));
-  const before = new Map<string, EventRecord[]>();
+  const before = new Map<string, RunEvent[]>();
   for (const r of [...runs, ...slow]) before.set(r.id, await cluster.client.events(r.id));
   await cluster.pg.stopServer();
 

@@ -70,6 +70,31 @@ describe("bad input gets a typed error naming the field, and loses nothing", () 
     expect(await run.result()).toEqual({ ok: 2 });
   });
 
+  it("a Date or a lone surrogate is refused wherever a value is stored, naming the field", async () => {
+    const dated = defineWorkflow("dated_result", async () => step("when", () => ({ at: new Date(0) })));
+    t = await createTestLatch({ workflows: [waiter, dated] });
+    const date = await failure(t.start("waiter", new Date(0)));
+    expect(SerializationError.is(date)).toBe(true);
+    expect(date.field).toBe("input[0]");
+    expect(date.message).toContain("toISOString()");
+    const lone = await failure(t.start("waiter", { note: "x\ud800" }));
+    expect(SerializationError.is(lone)).toBe(true);
+    expect(lone.field).toBe("input[0].note");
+    expect((await t.runs.list({ workflow: "waiter" })).items).toEqual([]);
+
+    const run = await t.start(waiter);
+    await t.idle();
+    const payload = await failure(t.resumeHook("bad-input-tok", { text: "\udc00" }));
+    expect(payload.field).toBe("payload.text");
+    expect((await failure(t.resumeHook("bad-input-tok", { due: new Date(0) }))).field).toBe("payload.due");
+    await t.resumeHook("bad-input-tok", "fine");
+    expect(await run.result()).toBe("fine");
+
+    const stepErr = await failure((await t.start(dated)).result());
+    expect(SerializationError.is(stepErr.cause)).toBe(true);
+    expect(stepErr.cause.message).toContain('step "when" result.at');
+  });
+
   it('durations such as "7x"', async () => {
     expect(() => parseDuration("7x", "timeout")).toThrow(InvalidDurationError);
     expect(() => parseDuration("", "timeout")).toThrow(InvalidDurationError);

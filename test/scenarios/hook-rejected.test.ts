@@ -80,7 +80,7 @@ describe("a payload that fails the hook's own schema where the run's code is", (
       by: { id: "mallory" },
       channel: "cli",
     });
-    expect(JSON.parse((rejected as { payload: string }).payload)).toEqual({ reviewer: "bob" });
+    expect((rejected as { payload: unknown }).payload).toEqual({ reviewer: "bob" });
     expect(await run.events({ typePrefix: "hook.received" })).toEqual([]);
 
     await sendFromOutside(t, hook.token, { reviewer: "bob@example.com" });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createHook,
+  createLatch,
   defineStep,
   defineWorkflow,
   type LifecycleEvent,
@@ -11,6 +12,7 @@ import {
   step,
 } from "../../src/index.js";
 import { LIFECYCLE_HOOKS } from "../../src/lifecycle/types.js";
+import { silentLogger } from "../../src/runtime/logger.js";
 import { createTestLatch, type TestLatch } from "../../src/testing/index.js";
 import { failure } from "../support/failure.js";
 
@@ -179,6 +181,76 @@ describe("lifecycle hooks", () => {
     await t.idle();
     expect(log.slice(-2)).toEqual(["run:onTimeout", "run:onExit"]);
     expect((await t.hooks.list({ runId: run.id })).items[0]?.status).toBe("disposed");
+  });
+});
+
+describe("a workflow timeout that lands while the run is suspended", () => {
+  /** Waits on a hook while a step waits out a back-off: both have onResume handlers that must not fire. */
+  function suspendedUntilTimeout(name: string, timeout: string, log: string[]) {
+    return defineWorkflow({ name, timeout, hooks: recorder(log, "run") }, async () => {
+      const hook = createHook<string>({ name: `${name}_hook` });
+      const retried = step(
+        "down",
+        () => {
+          throw new Error("still down");
+        },
+        { retries: 3, backoff: "2h", hooks: recorder(log, "step") },
+      );
+      return Promise.all([hook, retried]);
+    });
+  }
+  const runEvents = async (events: Promise<{ type: string }[]>) =>
+    (await events).map((e) => e.type).filter((type) => type.startsWith("run."));
+
+  it("goes straight from suspended to timed_out, as a cancel does: no onResume (virtual clock)", async () => {
+    const log: string[] = [];
+    const wf = suspendedUntilTimeout("lc_timeout_suspended", "1h", log);
+    t = await createTestLatch({ workflows: [wf] });
+    const run = await t.start(wf);
+    await t.idle();
+    expect(await run.status()).toBe("suspended");
+    await t.clock.advance("1h");
+    expect(RunTimedOutError.is(await failure(run.result()))).toBe(true);
+    await t.idle();
+    expect(await runEvents(run.events())).toEqual([
+      "run.created",
+      "run.started",
+      "run.suspended",
+      "run.timed_out",
+    ]);
+    expect(log).toEqual([
+      "run:onStart",
+      "step:onStart",
+      "step:onSuspend",
+      "run:onSuspend",
+      "step:onCancel",
+      "step:onExit",
+      "run:onTimeout",
+      "run:onExit",
+    ]);
+    expect((await t.hooks.list({ runId: run.id })).items[0]?.status).toBe("disposed");
+  });
+
+  it("goes straight from suspended to timed_out with a real worker and clock", async () => {
+    const log: string[] = [];
+    const wf = suspendedUntilTimeout("lc_timeout_suspended_real", "300ms", log);
+    const latch = await createLatch({ workflows: [wf], store: "sqlite::memory:", logger: silentLogger });
+    try {
+      const run = await latch.start(wf);
+      expect(RunTimedOutError.is(await failure(run.result()))).toBe(true);
+      await latch.idle();
+      expect(await runEvents(run.events())).toEqual([
+        "run.created",
+        "run.started",
+        "run.suspended",
+        "run.timed_out",
+      ]);
+      expect(log).not.toContain("run:onResume");
+      expect(log).not.toContain("step:onResume");
+      expect(log.slice(-4)).toEqual(["step:onCancel", "step:onExit", "run:onTimeout", "run:onExit"]);
+    } finally {
+      await latch.close();
+    }
   });
 });
 

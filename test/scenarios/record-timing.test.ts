@@ -5,7 +5,7 @@
  * hook's registration — is durable before it runs. `recordDelayMs: 0` records every start first.
  */
 import { afterEach, expect, it } from "vitest";
-import { createHook, defineWorkflow, type EventRecord, step, uuid } from "../../src/index.js";
+import { createHook, defineWorkflow, type RunEvent, step, uuid } from "../../src/index.js";
 import { createTestLatch, type TestLatch } from "../../src/testing/index.js";
 
 let t: TestLatch | undefined;
@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const types = (events: EventRecord[]) =>
+const types = (events: RunEvent[]) =>
   events.map((e) => (e.type.startsWith("step.") ? `${e.type}:${(e as { name: string }).name}` : e.type));
 
 /** A workflow whose steps report the log as they see it when they start (and, for "slow", later). */

@@ -83,6 +83,21 @@ describe("runs", () => {
     expect(events.items[0]).toMatchObject({ type: "hook.created", name: "srv_approval" });
     const all = await json(await get(`/api/runs/${run.id}/events`));
     expect(all.items[0]).toMatchObject({ type: "run.created", input: ["o-1"] });
+    expect(all.nextCursor).toBeUndefined();
+    // Pages: { items, nextCursor? }, the shape `latch runs logs --json` prints too.
+    const first = await json(await get(`/api/runs/${run.id}/events?limit=2`));
+    expect(first.items.map((e: { seq: number }) => e.seq)).toEqual([1, 2]);
+    expect(first.nextCursor).toBe("2");
+    const rest = await json(await get(`/api/runs/${run.id}/events?cursor=${first.nextCursor}`));
+    expect(rest.items.map((e: { seq: number }) => e.seq)).toEqual(
+      all.items.slice(2).map((e: { seq: number }) => e.seq),
+    );
+    await expectProblem(
+      await get(`/api/runs/${run.id}/events?cursor=nope`),
+      400,
+      "INVALID_ARGUMENT",
+      /cursor/,
+    );
   });
 
   it("pages with nextCursor", async () => {
@@ -236,6 +251,13 @@ describe("hooks", () => {
       400,
       "INVALID_ARGUMENT",
       /ifMissing/,
+    );
+    // Valid JSON text, but "\ud800" alone is not Unicode: refused before anything is recorded.
+    await expectProblem(
+      await post(path, '{"payload":{"approved":true,"reviewer":"\\ud800"}}'),
+      400,
+      "NOT_SERIALIZABLE",
+      /payload\.reviewer: contains a lone surrogate/,
     );
     await expectProblem(await post("/api/hooks/nope/resume", { payload: 1 }), 404, "HOOK_NOT_FOUND", /nope/);
     await expectProblem(await get("/api/hooks/nope"), 404, "HOOK_NOT_FOUND");

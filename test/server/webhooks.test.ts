@@ -24,7 +24,7 @@ describe("webhook URLs", () => {
     const events = await h.latch.events(runId, { typePrefix: "step.completed" });
     expect(events[0]).toMatchObject({
       name: "publish",
-      result: JSON.stringify(`https://hooks.example.com/webhooks/${token}`),
+      result: `https://hooks.example.com/webhooks/${token}`,
     });
 
     const res = await send(token, {
@@ -45,7 +45,7 @@ describe("webhook URLs", () => {
       path: `/webhooks/${token}/github`,
     });
     const [received] = await h.latch.events(runId, { typePrefix: "hook.received" });
-    const recorded = JSON.parse((received as { payload: string }).payload) as WebhookRequest;
+    const recorded = (received as { payload: WebhookRequest }).payload;
     expect(recorded.headers).toMatchObject({ "x-custom": "yes", "content-type": "text/plain" });
     expect(recorded.receivedAt).toBeGreaterThan(0);
   });
@@ -57,7 +57,7 @@ describe("webhook URLs", () => {
     expect(res.status).toBe(200);
     await h.latch.waitForRun(runId);
     const [received] = await h.latch.events(runId, { typePrefix: "hook.received" });
-    const recorded = JSON.parse((received as { payload: string }).payload) as WebhookRequest;
+    const recorded = (received as { payload: WebhookRequest }).payload;
     expect(recorded).toMatchObject({ bodyEncoding: "base64", body: Buffer.from(bytes).toString("base64") });
   });
 

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { EventRecord } from "../../src/index.js";
+import type { RunEvent } from "../../src/index.js";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const live = new Set<ChildWorker>();
@@ -116,15 +116,15 @@ export async function until<T>(
   }
 }
 
-type Ev<T extends EventRecord["type"]> = Extract<EventRecord, { type: T }>;
+type Ev<T extends RunEvent["type"]> = Extract<RunEvent, { type: T }>;
 
 /** Events of one type. */
-export function ofType<T extends EventRecord["type"]>(events: EventRecord[], type: T): Ev<T>[] {
+export function ofType<T extends RunEvent["type"]>(events: RunEvent[], type: T): Ev<T>[] {
   return events.filter((e): e is Ev<T> => e.type === type);
 }
 
 /** A compact event log for failure messages. */
-export function logText(events: EventRecord[]): string {
+export function logText(events: RunEvent[]): string {
   return events
     .map((e) => {
       const { seq, type, at: _at, ...rest } = e as unknown as Record<string, unknown>;

@@ -6,7 +6,6 @@ import {
   HookNotFoundError,
   PayloadValidationError,
 } from "../../errors.js";
-import { decodeValue } from "../../replay/values.js";
 import type { HookStatus } from "../../store/records.js";
 import { dbFlag, type GlobalOptions, withClient } from "../context.js";
 import { EXIT, ExitError, InterruptedError, UsageError } from "../exit-codes.js";
@@ -94,7 +93,7 @@ export async function hookInfo(token: string, opts: GlobalOptions) {
         if (e.type !== "hook.rejected") continue;
         const who = [e.by?.id, e.channel].filter(Boolean).join(" via ");
         print(`  ${time(e.at)}${who ? ` by ${who}` : ""}`);
-        print(`    payload: ${compact(decodeValue(e.payload), 2000)}`);
+        print(`    payload: ${compact(e.payload, 2000)}`);
         for (const i of e.issues) print(`    ${i.path || "(payload)"}: ${i.message}`);
       }
       if (rejected.length > 10)

@@ -1,10 +1,10 @@
 import type { Client, RunInfo } from "../../client/client.js";
 import { RunNotFoundError } from "../../errors.js";
-import { presentEvent } from "../../server/present.js";
 import { isTerminal, RUN_STATUSES } from "../../store/records.js";
 import { dbFlag, type GlobalOptions, withClient } from "../context.js";
+import { eventDetail } from "../event-detail.js";
 import { enumOption, intOption } from "../inputs.js";
-import { compact, print, printJson, shellQuote, table, time } from "../output.js";
+import { compact, print, printJson, shellQuote, table, terminalWidth, time } from "../output.js";
 
 export async function listRuns(
   opts: GlobalOptions & { status?: string; workflow?: string; limit?: string; cursor?: string },
@@ -60,22 +60,25 @@ export async function showRun(id: string, opts: GlobalOptions) {
 
 export async function runLogs(
   id: string,
-  opts: GlobalOptions & { type?: string; after?: string; limit?: string },
+  opts: GlobalOptions & { type?: string; after?: string; limit?: string; cursor?: string },
 ) {
   const afterSeq = intOption(opts.after, "--after", 0, Number.MAX_SAFE_INTEGER);
   const limit = intOption(opts.limit, "--limit", 1, 100_000);
   await withClient(opts, async (client) => {
-    await mustGetRun(client, id);
-    const events = (await client.events(id, { typePrefix: opts.type, afterSeq, limit })).map(presentEvent);
-    if (opts.json) return printJson(events);
-    if (events.length === 0) return print(opts.type ? `No ${opts.type} events.` : "No events.");
-    const rows = events.map(({ seq, at, type, ...rest }) => [
-      String(seq),
-      time(at as number),
-      String(type),
-      Object.keys(rest).length ? compact(rest) : "",
-    ]);
-    print(table(["SEQ", "TIME", "TYPE", "DETAIL"], rows));
+    // The same page as GET /api/runs/{id}/events: { items, nextCursor? }, values decoded.
+    const page = await client.eventsPage(id, { typePrefix: opts.type, afterSeq, cursor: opts.cursor, limit });
+    if (opts.json) return printJson(page);
+    if (page.items.length === 0) print(opts.type ? `No ${opts.type} events.` : "No events.");
+    else {
+      const rows = page.items.map((e) => [String(e.seq), time(e.at), e.type, eventDetail(e)]);
+      print(table(["SEQ", "TIME", "TYPE", "DETAIL"], rows, { width: terminalWidth() }));
+    }
+    if (page.nextCursor) {
+      const type = opts.type ? ` --type ${shellQuote(opts.type)}` : "";
+      print(
+        `\nMore: latch runs logs ${id}${dbFlag(opts)}${type} --limit ${limit} --cursor ${page.nextCursor}`,
+      );
+    }
   });
 }
 
