@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Hono } from "hono";
 import type { Client } from "../client/client.js";
-import { LatchError } from "../errors.js";
+import { InvalidArgumentError, LatchError } from "../errors.js";
 import { decodeValue } from "../replay/values.js";
 import { isTerminal } from "../store/records.js";
 import {
@@ -42,10 +42,14 @@ export function mountWebhooks(app: Hono, deps: WebhookDeps): void {
 async function receive(c: Context, deps: WebhookDeps): Promise<Response> {
   const { client, metrics } = deps;
   const token = c.req.param("token") ?? "";
-  // A malformed token (hooks.get throws synchronously) is as unknown as any other.
+  // A malformed token (hooks.get refuses it) is as unknown as any other; a store that cannot be read
+  // is a 503, so that the sender tries again instead of taking its URL for a wrong one.
   const hook = await Promise.resolve()
     .then(() => client.hooks.get(token))
-    .catch(() => undefined);
+    .catch((err) => {
+      if (InvalidArgumentError.is(err)) return undefined;
+      throw err;
+    });
   // A plain hook's token is not a capability for this route: answer exactly as for no hook at all.
   if (hook?.kind !== "webhook") {
     throw new HttpError(

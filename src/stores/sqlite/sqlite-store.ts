@@ -25,6 +25,7 @@ import {
 import type { Store, StoreChange, WatchOptions } from "../../store/store.js";
 import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
 import { newRunRecord, type Row, toHook, toInbox, toOutbox, toRun } from "../rows.js";
+import { typeErrorsOf } from "./errors.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 
 /** How long the committing process has to confirm a lifecycle delivery before others retry it. */
@@ -740,3 +741,22 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 }
+
+// A closed store or a damaged file answers with ClosedError / StoreUnavailableError from every
+// method (the HTTP API's 503, the CLI's exit 7), never the driver's untyped TypeError.
+typeErrorsOf(
+  SqliteStore.prototype,
+  [
+    "migrate",
+    "stmt",
+    "write",
+    "flushWrites",
+    "insertEvent",
+    "page",
+    "insertEvents",
+    "commitOne",
+    "insertInbox",
+    "poll",
+  ],
+  (store: SqliteStore) => ({ file: store.path, closed: (store as unknown as { closed: boolean }).closed }),
+);
