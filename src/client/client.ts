@@ -5,6 +5,7 @@ import {
   HookExpiredError,
   HookNotFoundError,
   InvalidArgumentError,
+  quoteInput,
   RunCancelledError,
   RunFailedError,
   RunNotFoundError,
@@ -192,7 +193,7 @@ export class Client {
     if (ifMissing !== "error" && ifMissing !== "keep") {
       throw new InvalidArgumentError(
         "ifMissing",
-        `${JSON.stringify(ifMissing)} is not an option`,
+        `${quoteInput(ifMissing)} is not an option`,
         'Use "error" or "keep".',
       );
     }

@@ -1,6 +1,12 @@
 import type { Hono } from "hono";
 import type { Client } from "../client/client.js";
-import { HookNotFoundError, InvalidArgumentError, LatchError, RunNotFoundError } from "../errors.js";
+import {
+  HookNotFoundError,
+  InvalidArgumentError,
+  LatchError,
+  quoteInput,
+  RunNotFoundError,
+} from "../errors.js";
 import { type HookStatus, RUN_STATUSES } from "../store/records.js";
 import { describe, onlyFields, optionalString, queryEnum, queryInt, readJsonObject } from "./inputs.js";
 import type { ServerMetrics } from "./metrics.js";
@@ -130,7 +136,7 @@ export function mountApi(api: Hono, { client, metrics, maxBodyBytes }: ApiDeps):
       if (ifMissing !== undefined && ifMissing !== "error" && ifMissing !== "keep") {
         throw new InvalidArgumentError(
           "ifMissing",
-          `${JSON.stringify(ifMissing)} is not an option`,
+          `${quoteInput(ifMissing)} is not an option`,
           'Use "error" or "keep".',
         );
       }

@@ -87,8 +87,8 @@ const PUBLIC_DETAILS: Record<number, string> = {
   503: "The service is unavailable; try again later.",
 };
 
-/** The request path repeated in `instance`: long enough for any real route, cut for a 5,000-character token. */
-const INSTANCE_MAX = 200;
+/** The request path repeated in `instance`: whole for a generated token's route, cut for a 5,000-character one. */
+const INSTANCE_MAX = 128;
 /** Issue paths repeat the sender's field names. */
 const ISSUE_PATH_MAX = 200;
 

@@ -87,7 +87,7 @@ async function receive(c: Context, deps: WebhookDeps): Promise<Response> {
       throw new HttpError(
         504,
         "WEBHOOK_RESPONSE_TIMEOUT",
-        `the workflow did not answer within ${timeoutMs} ms. The request is recorded; is a worker running?`,
+        `the workflow did not answer within ${timeoutMs} ms. The request is recorded and will be processed.`,
       );
     }
     return send(answer, headers);
