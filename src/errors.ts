@@ -300,6 +300,25 @@ export class StoreConnectionError extends StoreUnavailableError {
   readonly retryable = true;
 }
 
+/**
+ * No database exists where a process that may not create one looked (a read command of the CLI, a
+ * client opened with `create: false`): a mistyped path must not leave an empty database behind and
+ * answer "no runs". `path` is the file looked for.
+ */
+export class StoreNotFoundError extends StoreUnavailableError {
+  static override readonly code: string = "STORE_NOT_FOUND";
+  constructor(
+    readonly path: string,
+    fix = "A database is made by the first process that runs workflows on it (createLatch(), " +
+      "`latch worker <file>`, `latch dev <file>`); to make it from here, pass { create: true } to createClient.",
+  ) {
+    super(`store: no Latch database at ${path}. Check the path (--db / LATCH_DATABASE_URL). ${fix}`);
+  }
+  override toData() {
+    return { path: this.path };
+  }
+}
+
 /** The file exists but is not a Latch database, or has a newer schema than this version knows. */
 export class NotALatchDatabaseError extends StoreError {
   static override readonly code: string = "NOT_A_LATCH_DATABASE";
@@ -335,6 +354,7 @@ for (const c of [
   StoreError,
   StoreUnavailableError,
   StoreConnectionError,
+  StoreNotFoundError,
   NotALatchDatabaseError,
   ClosedError,
 ]) {

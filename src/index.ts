@@ -25,6 +25,7 @@ export {
   StepTimeoutError,
   StoreConnectionError,
   StoreError,
+  StoreNotFoundError,
   StoreUnavailableError,
   UnknownWorkflowError,
 } from "./errors.js";
@@ -49,6 +50,7 @@ export type { Logger } from "./runtime/logger.js";
 export type { WorkerOptions } from "./runtime/worker.js";
 export type { HookRecord, HookStatus, Page, RunRecord, RunStatus } from "./store/records.js";
 export type { Store, StoreChange, WatchOptions } from "./store/store.js";
+export type { OpenStoreOptions, StoreSpec } from "./stores/open.js";
 export { DEFAULT_DATABASE_URL, openStore } from "./stores/open.js";
 export type { SqliteStoreOptions } from "./stores/sqlite/sqlite-store.js";
 export { SqliteStore } from "./stores/sqlite/sqlite-store.js";

@@ -1,7 +1,12 @@
 import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { ClosedError, NotALatchDatabaseError, StoreUnavailableError } from "../../errors.js";
+import {
+  ClosedError,
+  NotALatchDatabaseError,
+  StoreNotFoundError,
+  StoreUnavailableError,
+} from "../../errors.js";
 import type { EventRecord, LatchEvent } from "../../replay/events.js";
 import {
   type CancelOutcome,
@@ -42,6 +47,11 @@ export interface SqliteStoreOptions {
   durability?: "normal" | "full";
   /** How often another process's writes are looked for, in ms (default 20). */
   watchIntervalMs?: number;
+  /**
+   * false: a file that does not exist is StoreNotFoundError, and no folder or file is made. For
+   * processes that only read or resume (default true: a worker makes its database).
+   */
+  create?: boolean;
 }
 
 /**
@@ -74,7 +84,8 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Opens (creating if needed) a Latch database. `path` is a file path or ":memory:".
+   * Opens (creating if needed, unless `create: false`) a Latch database. `path` is a file path or ":memory:".
+   * @throws StoreNotFoundError with `create: false` when there is no file at `path`.
    * @throws StoreUnavailableError when the file or its folder cannot be written.
    * @throws NotALatchDatabaseError when the file is another kind of file or database.
    */
@@ -82,6 +93,7 @@ export class SqliteStore implements Store {
     const memory = path === ":memory:" || path === "";
     const file = memory ? ":memory:" : resolve(path);
     if (!memory) {
+      if (options.create === false && !existsSync(file)) throw new StoreNotFoundError(file);
       const dir = dirname(file);
       try {
         if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
