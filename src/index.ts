@@ -43,6 +43,7 @@ export type { LatchPlugin } from "./plugins/types.js";
 export type { Duration } from "./replay/duration.js";
 export { parseDuration } from "./replay/duration.js";
 export type { EventRecord, LatchEvent } from "./replay/events.js";
+export { MAX_VALUE_DEPTH } from "./replay/values.js";
 export type { Clock } from "./runtime/clock.js";
 export type { LatchOptions } from "./runtime/engine.js";
 export { createLatch, Latch } from "./runtime/engine.js";

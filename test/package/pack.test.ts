@@ -36,7 +36,7 @@ const NPM_ENV = {
   npm_config_fund: "false",
 };
 
-function run(cmd: string, args: string[], cwd: string, env = NPM_ENV) {
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = NPM_ENV) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(cmd, args, { cwd, env, timeout: 90_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
@@ -128,6 +128,14 @@ it("the packed package installs and works: latch, latch/client, latch/testing an
   expect(out.mocked).toEqual({ id: "o-mock", approved: true, reviewer: "mock" });
   expect(out.result).toEqual({ id: "o-1", approved: true, reviewer: "ann" });
   expect(out.resumedBy).toMatch(/^run_/);
+
+  // A CommonJS project loads the ESM-only package with a dynamic import, as the README says.
+  writeFileSync(
+    join(project, "legacy.cjs"),
+    'import("latch/client").then((m) => console.log(typeof m.createClient, typeof require));\n',
+  );
+  const cjs = await run(process.execPath, ["legacy.cjs"], project, process.env);
+  expect(cjs.stdout.trim()).toBe("function function");
 
   const help = await run(bin, ["--help"], project, process.env);
   expect(help.code).toBe(0);
