@@ -21,6 +21,18 @@ export interface SerializedError {
   cause?: SerializedError;
 }
 
+/** How many characters of a value given by a user an error message repeats back. */
+export const ECHO_MAX = 64;
+
+/**
+ * A user's value quoted for an error message, cut to `max` characters ("…" marks the cut): enough
+ * to recognise it, never a 5,000-character token sent back whole (messages reach HTTP answers).
+ */
+export function quoteInput(value: unknown, max = ECHO_MAX): string {
+  const cut = (text: string) => (text.length > max ? `${text.slice(0, max)}…` : text);
+  return typeof value === "string" ? JSON.stringify(cut(value)) : cut(safeString(value));
+}
+
 export class LatchError extends Error {
   static readonly code: string = "LATCH_ERROR";
   readonly code: string;
@@ -75,7 +87,7 @@ export class InvalidDurationError extends InvalidArgumentError {
   constructor(field: string, value: unknown) {
     super(
       field,
-      `${JSON.stringify(value) ?? String(value)} is not a duration`,
+      `${quoteInput(value)} is not a duration`,
       'Use milliseconds as a number or a string such as "500ms", "90s", "15m", "1h30m", "7d" or "2w".',
     );
   }
@@ -99,7 +111,7 @@ export class UnknownWorkflowError extends LatchError {
     known: readonly string[],
   ) {
     super(
-      `workflow: no workflow named ${JSON.stringify(workflow)} is registered. ` +
+      `workflow: no workflow named ${quoteInput(workflow)} is registered. ` +
         (known.length
           ? `Known workflows: ${known.map((k) => JSON.stringify(k)).join(", ")}.`
           : "Pass it to createLatch({ workflows: [...] }).") +
@@ -152,7 +164,7 @@ export class HookNotFoundError extends LatchError {
   static override readonly code: string = "HOOK_NOT_FOUND";
   constructor(readonly token: string) {
     super(
-      `token: no hook has the token ${JSON.stringify(token)}. Check the token (list pending hooks with ` +
+      `token: no hook has the token ${quoteInput(token)}. Check the token (list pending hooks with ` +
         '`latch hooks list --status pending`), or pass { ifMissing: "keep" } to hold the payload for a hook ' +
         "that will be created with this custom token.",
     );
@@ -170,7 +182,7 @@ export class HookExpiredError extends LatchError {
     readonly expiredAt?: number,
   ) {
     super(
-      `token: the hook ${JSON.stringify(token)} expired${expiredAt ? ` at ${new Date(expiredAt).toISOString()}` : ""} ` +
+      `token: the hook ${quoteInput(token)} expired${expiredAt ? ` at ${new Date(expiredAt).toISOString()}` : ""} ` +
         "and takes no more payloads. Catch HookExpiredError in the workflow to handle the timeout, or give the hook a longer timeout.",
     );
   }
@@ -184,7 +196,7 @@ export class HookDisposedError extends LatchError {
   static override readonly code: string = "HOOK_DISPOSED";
   constructor(readonly token: string) {
     super(
-      `token: the hook ${JSON.stringify(token)} was disposed (its run ended or the workflow released it) ` +
+      `token: the hook ${quoteInput(token)} was disposed (its run ended or the workflow released it) ` +
         "and takes no more payloads. Resume the hook that is pending now: `latch hooks list --status pending`.",
     );
   }
@@ -198,7 +210,7 @@ export class HookConflictError extends LatchError {
   static override readonly code: string = "HOOK_CONFLICT";
   constructor(readonly token: string) {
     super(
-      `token: a live hook already uses the token ${JSON.stringify(token)}. Tokens are unique among live hooks: ` +
+      `token: a live hook already uses the token ${quoteInput(token)}. Tokens are unique among live hooks: ` +
         "dispose the other hook first, or make the token unique (for example by adding the run id).",
     );
   }
@@ -327,7 +339,7 @@ export class NotImplementedError extends InvalidArgumentError {
 export class RunNotFoundError extends LatchError {
   static override readonly code: string = "RUN_NOT_FOUND";
   constructor(readonly runId: string) {
-    super(`runId: no run has the id ${JSON.stringify(runId)}. List runs with \`latch runs list\`.`);
+    super(`runId: no run has the id ${quoteInput(runId)}. List runs with \`latch runs list\`.`);
   }
 }
 
@@ -366,7 +378,7 @@ export class StoreError extends LatchError {
   static override readonly code: string = "STORE_ERROR";
 }
 
-/** The database file or directory cannot be written. */
+/** The database cannot be read or written: its folder, a damaged or vanished file, a full disk. */
 export class StoreUnavailableError extends StoreError {
   static override readonly code: string = "STORE_UNAVAILABLE";
 }
@@ -378,6 +390,25 @@ export class StoreUnavailableError extends StoreError {
 export class StoreConnectionError extends StoreUnavailableError {
   static override readonly code: string = "STORE_CONNECTION";
   readonly retryable = true;
+}
+
+/**
+ * No database exists where a process that may not create one looked (a read command of the CLI, a
+ * client opened with `create: false`): a mistyped path must not leave an empty database behind and
+ * answer "no runs". `path` is the file looked for.
+ */
+export class StoreNotFoundError extends StoreUnavailableError {
+  static override readonly code: string = "STORE_NOT_FOUND";
+  constructor(
+    readonly path: string,
+    fix = "A database is made by the first process that runs workflows on it (createLatch(), " +
+      "`latch worker <file>`, `latch dev <file>`); to make it from here, pass { create: true } to createClient.",
+  ) {
+    super(`store: no Latch database at ${path}. Check the path (--db / LATCH_DATABASE_URL). ${fix}`);
+  }
+  override toData() {
+    return { path: this.path };
+  }
 }
 
 /** The file exists but is not a Latch database, or has a newer schema than this version knows. */
@@ -419,6 +450,7 @@ for (const c of [
   StoreError,
   StoreUnavailableError,
   StoreConnectionError,
+  StoreNotFoundError,
   NotALatchDatabaseError,
   ClosedError,
 ]) {

@@ -37,6 +37,7 @@ export {
   StepTimeoutError,
   StoreConnectionError,
   StoreError,
+  StoreNotFoundError,
   StoreUnavailableError,
   UnknownWorkflowError,
 } from "./errors.js";
@@ -55,6 +56,7 @@ export type { Duration } from "./replay/duration.js";
 export { parseDuration } from "./replay/duration.js";
 export type { EventRecord, LatchEvent } from "./replay/events.js";
 export type { RunEvent, RunEventOf } from "./replay/run-event.js";
+export { MAX_VALUE_DEPTH } from "./replay/values.js";
 export type { Clock } from "./runtime/clock.js";
 export type { LatchOptions } from "./runtime/engine.js";
 export { createLatch, Latch } from "./runtime/engine.js";
@@ -72,6 +74,7 @@ export type {
   RunStatus,
 } from "./store/records.js";
 export type { Store, StoreChange, WatchOptions } from "./store/store.js";
+export type { OpenStoreOptions, StoreSpec } from "./stores/open.js";
 export { DEFAULT_DATABASE_URL, openStore } from "./stores/open.js";
 export type { SqliteStoreOptions } from "./stores/sqlite/sqlite-store.js";
 export { SqliteStore } from "./stores/sqlite/sqlite-store.js";

@@ -1,4 +1,5 @@
 import { type Client, createClient } from "../client/client.js";
+import { StoreNotFoundError } from "../errors.js";
 
 /** Options every command takes (set before or after the command name). */
 export interface GlobalOptions {
@@ -6,11 +7,17 @@ export interface GlobalOptions {
   db?: string;
   /** One JSON document on stdout instead of tables. */
   json?: boolean;
+  /** Make the database if it does not exist (dev and worker always may; the others refuse by default). */
+  create?: boolean;
 }
 
-/** Opens a client on the chosen database for one command, and always closes it. */
+/**
+ * Opens a client on the chosen database for one command, and always closes it. A database that
+ * does not exist is refused (StoreNotFoundError, exit 7) unless --create: only processes that run
+ * workflows make one, so a mistyped --db cannot leave an empty database behind and print "No runs."
+ */
 export async function withClient<T>(opts: GlobalOptions, fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = await createClient({ store: opts.db });
+  const client = await openClient(opts);
   try {
     return await fn(client);
   } finally {
@@ -18,7 +25,15 @@ export async function withClient<T>(opts: GlobalOptions, fn: (client: Client) =>
   }
 }
 
-/** The `--db` part of a printed command, when the user chose a database explicitly. */
-export function dbFlag(opts: GlobalOptions): string {
-  return opts.db ? ` --db ${opts.db}` : "";
+/** A client for a command that runs no workflow: a missing database is refused, unless --create. */
+export async function openClient(opts: GlobalOptions): Promise<Client> {
+  try {
+    return await createClient({ store: opts.db, create: Boolean(opts.create) });
+  } catch (err) {
+    if (!StoreNotFoundError.is(err)) throw err;
+    throw new StoreNotFoundError(
+      err.path,
+      "It is made by the first `latch dev <file>` or `latch worker <file>` on it; to make it now, pass --create.",
+    );
+  }
 }

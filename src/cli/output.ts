@@ -1,5 +1,6 @@
 import type { PayloadIssue } from "../errors.js";
 import { exitCodeOf } from "./exit-codes.js";
+import { localizeCommands } from "./hints.js";
 
 /** Writes one JSON document for scripts: stable field names, nothing else on stdout. */
 export function printJson(value: unknown): void {
@@ -70,16 +71,18 @@ export function shellQuote(value: string): string {
 export function reportError(err: unknown, json: boolean): number {
   const code = exitCodeOf(err);
   const e = err as { code?: string; message?: string; issues?: PayloadIssue[] };
+  // Typed errors name `latch …` commands; say them as this user runs latch (npx, npm run, …).
+  const message = localizeCommands(e.message ?? String(err));
   if (json) {
     const body: Record<string, unknown> = {
       code: e.code ?? "ERROR",
-      message: e.message ?? String(err),
+      message,
       exitCode: code,
     };
     if (e.issues) body.issues = e.issues;
     process.stderr.write(`${JSON.stringify({ error: body }, null, 2)}\n`);
   } else {
-    process.stderr.write(`error: ${e.message ?? String(err)}\n`);
+    process.stderr.write(`error: ${message}\n`);
     for (const issue of e.issues ?? [])
       process.stderr.write(`  - ${issue.path || "(payload)"}: ${issue.message}\n`);
     if (code === 1 && err instanceof Error && process.env.LATCH_DEBUG) process.stderr.write(`${err.stack}\n`);

@@ -20,6 +20,10 @@ export function buildProgram(): Command {
     .version(version(), "-v, --version")
     .option("--db <url>", "database URL (default: $LATCH_DATABASE_URL, else sqlite:.latch/latch.db)")
     .option("--json", "print one JSON document for scripts instead of tables")
+    .option(
+      "--create",
+      "make the database if it does not exist (dev and worker always do; other commands refuse a missing one)",
+    )
     .exitOverride()
     .showHelpAfterError("(add --help for usage)")
     .addHelpText(

@@ -6,6 +6,7 @@ import {
   HookNotFoundError,
   IdempotencyConflictError,
   InvalidArgumentError,
+  quoteInput,
   RunCancelledError,
   RunFailedError,
   RunNotFoundError,
@@ -121,6 +122,12 @@ export interface ResumeResult {
 export interface ClientOptions {
   /** A Store, or a URL: "sqlite:.latch/latch.db" (default, or LATCH_DATABASE_URL), "sqlite::memory:". */
   store?: StoreSpec;
+  /**
+   * false: refuse a SQLite file that does not exist (StoreNotFoundError) instead of making an empty
+   * database — for processes that only read or resume, where a mistyped path should fail loudly
+   * (the CLI's read commands pass false). Default true.
+   */
+  create?: boolean;
   clock?: Clock;
 }
 
@@ -284,7 +291,7 @@ export class Client {
     if (ifMissing !== "error" && ifMissing !== "keep") {
       throw new InvalidArgumentError(
         "ifMissing",
-        `${JSON.stringify(ifMissing)} is not an option`,
+        `${quoteInput(ifMissing)} is not an option`,
         'Use "error" or "keep".',
       );
     }
@@ -489,9 +496,10 @@ export function toRunInfo(run: RunRecord): RunInfo {
 
 /**
  * Opens a client on a store (URL or Store). With no store: LATCH_DATABASE_URL, else sqlite:.latch/latch.db.
- * @example const client = await createClient({ store: process.env.LATCH_DATABASE_URL });
+ * @throws StoreNotFoundError with `create: false` when the SQLite file does not exist.
+ * @example const client = await createClient({ store: process.env.LATCH_DATABASE_URL, create: false });
  */
 export async function createClient(options: ClientOptions = {}): Promise<Client> {
-  const store = await openStore(options.store);
+  const store = await openStore(options.store, { create: options.create });
   return new Client(store, options.clock ?? systemClock, typeof options.store !== "object");
 }

@@ -29,6 +29,7 @@ it("loads plugins named in package.json: a package, and a local factory given op
     "node_modules/latch-plugin-audit/index.js":
       "module.exports = { plugin: { name: 'audit', interceptors: [] } };",
     "local.mjs":
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the file written holds a template literal
       "export default (opts) => ({ name: `local-${opts.tag}`, interceptors: [{ beforeStep() {} }] });",
   });
   const plugins = await loadConfiguredPlugins(root);

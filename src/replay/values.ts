@@ -10,16 +10,24 @@ import { SerializationError } from "../errors.js";
  */
 export function encodeValue(value: unknown, field: string): string | undefined {
   if (value === undefined) return undefined;
-  check(value, field, new Set());
+  check(value, field, new Set(), 0, field);
   return JSON.stringify(value);
 }
+
+/**
+ * How deeply objects and arrays may nest in a stored value. Real data stays far below; a payload
+ * nested thousands of levels deep would overflow the stack of whoever walks it next (validation,
+ * replay, a reader of the log), so it is refused where every value enters: the API, the CLI and
+ * the client all go through encodeValue.
+ */
+export const MAX_VALUE_DEPTH = 512;
 
 /** The inverse of encodeValue: `undefined` stays `undefined`. */
 export function decodeValue<T = unknown>(text: string | undefined | null): T {
   return (text === undefined || text === null ? undefined : JSON.parse(text)) as T;
 }
 
-function check(value: unknown, path: string, seen: Set<object>): void {
+function check(value: unknown, path: string, seen: Set<object>, depth: number, root: string): void {
   switch (typeof value) {
     case "string":
       checkText(value, path);
@@ -59,9 +67,17 @@ function check(value: unknown, path: string, seen: Set<object>): void {
     );
   }
   if (seen.has(obj)) fail(path, "refers back to itself (a cycle)", "Break the cycle before returning it.");
+  if (depth >= MAX_VALUE_DEPTH) {
+    // Named by its root: the path of the deepest field would be thousands of characters long.
+    fail(
+      root,
+      `is nested more than ${MAX_VALUE_DEPTH} levels deep`,
+      `Flatten it: Latch stores objects and arrays nested at most ${MAX_VALUE_DEPTH} levels deep`,
+    );
+  }
   seen.add(obj);
   if (Array.isArray(obj)) {
-    for (let i = 0; i < obj.length; i++) check(obj[i], `${path}[${i}]`, seen);
+    for (let i = 0; i < obj.length; i++) check(obj[i], `${path}[${i}]`, seen, depth + 1, root);
   } else {
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) {
@@ -79,7 +95,7 @@ function check(value: unknown, path: string, seen: Set<object>): void {
     for (const key of Object.keys(obj)) {
       const at = /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
       checkText(key, at, "key");
-      check((obj as Record<string, unknown>)[key], at, seen);
+      check((obj as Record<string, unknown>)[key], at, seen, depth + 1, root);
     }
   }
   seen.delete(obj);

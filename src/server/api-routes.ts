@@ -5,6 +5,7 @@ import {
   HookNotFoundError,
   InvalidArgumentError,
   LatchError,
+  quoteInput,
   RunNotFoundError,
 } from "../errors.js";
 import { parseDuration } from "../replay/duration.js";
@@ -137,7 +138,7 @@ export function mountApi(api: Hono, { client, metrics, maxBodyBytes }: ApiDeps):
       if (ifMissing !== undefined && ifMissing !== "error" && ifMissing !== "keep") {
         throw new InvalidArgumentError(
           "ifMissing",
-          `${JSON.stringify(ifMissing)} is not an option`,
+          `${quoteInput(ifMissing)} is not an option`,
           'Use "error" or "keep".',
         );
       }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Hono } from "hono";
 import type { Client } from "../client/client.js";
-import { serializeError } from "../errors.js";
+import { type LatchError, serializeError } from "../errors.js";
 import { consoleLogger, type Logger } from "../runtime/logger.js";
 import { mountApi } from "./api-routes.js";
 import { bearerAuth } from "./auth.js";
@@ -54,9 +54,17 @@ export function createApp(options: AppOptions): LatchApp {
     });
   });
   app.onError((err, c) => {
-    if (statusOf(err) === 500)
-      logger.error(`${c.req.method} ${c.req.path} failed`, { error: serializeError(err) });
-    return problemResponse(toProblem(err, c.req.path));
+    const status = statusOf(err);
+    if (status === 500) logger.error(`${c.req.method} ${c.req.path} failed`, { error: serializeError(err) });
+    // The store is down or closed: the operator needs the reason (a path, a connection error), the
+    // caller only the 503; a stack trace would say nothing more.
+    else if (status === 503)
+      logger.warn(`${c.req.method} ${c.req.path}: ${(err as Error).message}`, {
+        code: (err as LatchError).code,
+      });
+    // Only /api callers hold a key; everyone else (webhook senders, probes) gets generic details.
+    const audience = c.req.path.startsWith("/api/") ? "operator" : "public";
+    return problemResponse(toProblem(err, c.req.path, audience));
   });
   app.notFound((c) =>
     problemResponse(

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../errors.js";
+import { ECHO_MAX, InvalidArgumentError, quoteInput } from "../errors.js";
 import { HttpError } from "./problem.js";
 
 /**
@@ -80,8 +80,9 @@ export async function readJsonObject(
 export function onlyFields(body: Record<string, unknown>, allowed: readonly string[]): void {
   for (const key of Object.keys(body)) {
     if (!allowed.includes(key)) {
+      // The field is named by its sender: cut like any echoed input.
       throw new InvalidArgumentError(
-        key,
+        key.length > ECHO_MAX ? `${key.slice(0, ECHO_MAX)}…` : key,
         "is not a field of this request",
         `Use only ${allowed.join(", ")}.`,
       );
@@ -109,7 +110,7 @@ export function queryInt(
   if (!/^-?\d+$/.test(value) || n < min || n > max) {
     throw new InvalidArgumentError(
       field,
-      `${JSON.stringify(value)} is not a whole number from ${min} to ${max}`,
+      `${quoteInput(value)} is not a whole number from ${min} to ${max}`,
       `Pass ?${field}=<${min}..${max}>.`,
     );
   }
@@ -128,7 +129,7 @@ export function queryEnum<T extends string>(
     if (!allowed.includes(v as T)) {
       throw new InvalidArgumentError(
         field,
-        `${JSON.stringify(v)} is not a known value`,
+        `${quoteInput(v)} is not a known value`,
         `Use one of ${allowed.join(", ")}.`,
       );
     }

@@ -3,6 +3,7 @@ import { serve } from "@hono/node-server";
 import { InvalidArgumentError } from "../errors.js";
 import { setDefaultPublicUrl } from "../workflow/webhook.js";
 import { type AppOptions, createApp, type LatchApp } from "./app.js";
+import { boundUrl, isWildcardHost } from "./bind.js";
 
 export const DEFAULT_PORT = 8787;
 
@@ -16,8 +17,13 @@ export interface ServerOptions extends Omit<AppOptions, "signal"> {
 }
 
 export interface RunningServer {
-  /** Where the server listens, such as http://127.0.0.1:8787. */
+  /**
+   * A URL this machine reaches the server at, such as http://127.0.0.1:8787 (a wildcard bind,
+   * 0.0.0.0 or ::, is reached through loopback).
+   */
   readonly url: string;
+  /** The address as bound, such as http://0.0.0.0:8787 for every interface: what to tell the operator. */
+  readonly boundUrl: string;
   readonly port: number;
   readonly app: LatchApp;
   /** Stops accepting, ends open connections and held webhook requests. Does not close the client. */
@@ -48,12 +54,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     s.once("error", reject);
   });
   const bound = (server.address() as AddressInfo).port;
-  const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
-  const url = `http://${shown}:${bound}`;
+  const url = isWildcardHost(host) ? boundUrl("127.0.0.1", bound) : boundUrl(host, bound);
   if (options.publicUrl !== undefined) new URL(options.publicUrl); // throws early on a malformed URL
   setDefaultPublicUrl(options.publicUrl ?? url);
   return {
     url,
+    boundUrl: boundUrl(host, bound),
     port: bound,
     app,
     close: () =>

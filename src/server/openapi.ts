@@ -7,9 +7,10 @@ import { PROBLEM_TEXT, SCHEMAS } from "./openapi-schemas.js";
 export function openApiDocument(version: string): Record<string, unknown> {
   const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
   const json = (schema: unknown) => ({ "application/json": { schema } });
+  // Every route reads the store: each may answer 503 when it is closed or cannot be read.
   const problems = (...statuses: number[]) =>
     Object.fromEntries(
-      statuses.map((s) => [
+      [...new Set([...statuses, 503])].map((s) => [
         String(s),
         {
           description: PROBLEM_TEXT[s] ?? "Error",
@@ -212,7 +213,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         get: {
           security: [],
           summary: "Prometheus metrics",
-          responses: { "200": { description: "text/plain exposition" } },
+          responses: { "200": { description: "text/plain exposition" }, ...problems(503) },
         },
       },
       "/openapi.json": {

@@ -73,26 +73,60 @@ export function statusOf(err: unknown): number {
   return 500;
 }
 
+/**
+ * Who reads the answer. "operator": an API caller holding a key — the detail names the field and
+ * the fix, including `latch …` commands. "public": a webhook sender or an unauthenticated probe
+ * (/healthz, /metrics) — a third party gets the code and a generic detail, never an operator hint
+ * or the server's file paths (those go to the log).
+ */
+export type Audience = "operator" | "public";
+
+/** What a third party is told for each status when the error was not written for them. */
+const PUBLIC_DETAILS: Record<number, string> = {
+  400: "The request is not valid.",
+  404: "Nothing is found at this URL.",
+  409: "The request conflicts with the current state.",
+  410: "This URL no longer accepts requests.",
+  422: "The request could not be processed.",
+  503: "The service is unavailable; try again later.",
+};
+
+/** The request path repeated in `instance`: whole for a generated token's route, cut for a 5,000-character one. */
+const INSTANCE_MAX = 128;
+/** Issue paths repeat the sender's field names. */
+const ISSUE_PATH_MAX = 200;
+
 /** Builds the problem document of any thrown value; internal errors keep their details to the log. */
-export function toProblem(err: unknown, instance?: string): Problem {
+export function toProblem(err: unknown, instance?: string, audience: Audience = "operator"): Problem {
   const status = statusOf(err);
   const code =
     err instanceof HttpError ? err.errorCode : status === 500 ? "INTERNAL" : (err as LatchError).code;
+  let detail =
+    status === 500 ? "The server failed to handle the request; see its log." : (err as Error).message;
+  // HttpErrors of the public routes are written for their callers; anything else may carry hints for
+  // the operator (commands, paths) and is replaced.
+  if (audience === "public" && status !== 500 && !(err instanceof HttpError))
+    detail = PUBLIC_DETAILS[status] ?? "The request could not be handled.";
   const problem: Problem = {
     type: `urn:latch:error:${code}`,
     title: TITLES[status] ?? "Error",
     status,
-    detail: status === 500 ? "The server failed to handle the request; see its log." : (err as Error).message,
+    detail,
     code,
   };
-  if (instance) problem.instance = instance;
+  if (instance) problem.instance = cut(instance, INSTANCE_MAX);
+  if (audience === "public") return problem;
   if (PayloadValidationError.is(err)) {
-    problem.issues = err.issues;
+    problem.issues = err.issues.map((i) => ({ ...i, path: cut(i.path, ISSUE_PATH_MAX) }));
     // True when the worker turned it down after it was recorded (hook.rejected; the hook waits on).
     problem.recorded = err.recorded === true;
   }
-  if (InvalidArgumentError.is(err)) problem.field = err.field;
+  if (InvalidArgumentError.is(err)) problem.field = cut(err.field, ISSUE_PATH_MAX);
   return problem;
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** The Response carrying a problem document. */

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context, Hono } from "hono";
 import type { Client } from "../client/client.js";
-import { LatchError } from "../errors.js";
+import { InvalidArgumentError, LatchError } from "../errors.js";
 import { isTerminal } from "../store/records.js";
 import {
   type NormalizedResponse,
@@ -41,10 +41,14 @@ export function mountWebhooks(app: Hono, deps: WebhookDeps): void {
 async function receive(c: Context, deps: WebhookDeps): Promise<Response> {
   const { client, metrics } = deps;
   const token = c.req.param("token") ?? "";
-  // A malformed token (hooks.get throws synchronously) is as unknown as any other.
+  // A malformed token (hooks.get refuses it) is as unknown as any other; a store that cannot be read
+  // is a 503, so that the sender tries again instead of taking its URL for a wrong one.
   const hook = await Promise.resolve()
     .then(() => client.hooks.get(token))
-    .catch(() => undefined);
+    .catch((err) => {
+      if (InvalidArgumentError.is(err)) return undefined;
+      throw err;
+    });
   // A plain hook's token is not a capability for this route: answer exactly as for no hook at all.
   if (hook?.kind !== "webhook") {
     throw new HttpError(
@@ -82,7 +86,7 @@ async function receive(c: Context, deps: WebhookDeps): Promise<Response> {
       throw new HttpError(
         504,
         "WEBHOOK_RESPONSE_TIMEOUT",
-        `the workflow did not answer within ${timeoutMs} ms. The request is recorded; is a worker running?`,
+        `the workflow did not answer within ${timeoutMs} ms. The request is recorded and will be processed.`,
       );
     }
     return send(answer, headers);

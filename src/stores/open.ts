@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, quoteInput } from "../errors.js";
 import type { Store } from "../store/store.js";
 import { SqliteStore } from "./sqlite/sqlite-store.js";
 
@@ -11,32 +11,60 @@ export const DEFAULT_DATABASE_URL = "sqlite:.latch/latch.db";
  */
 export type StoreSpec = string | Store;
 
+export interface OpenStoreOptions {
+  /**
+   * Whether a SQLite file that does not exist may be made (with its folders). Default true, as a
+   * process that runs workflows needs; false for processes that only read, start or resume, so a
+   * mistyped path is StoreNotFoundError instead of a new empty database. PostgreSQL: the database
+   * must exist either way; its tables are made by whichever process opens it first.
+   */
+  create?: boolean;
+}
+
+const ACCEPTED =
+  `Use sqlite:<path> (such as ${DEFAULT_DATABASE_URL}), sqlite::memory:, ` +
+  "postgres://user:pass@host:5432/db, or a path to a .db file (./latch.db)";
+
 /**
  * Opens the store a URL names. Without one: LATCH_DATABASE_URL, else the embedded default.
+ * @throws InvalidArgumentError (field "store") for a value that is neither a URL nor a file path;
+ *   StoreNotFoundError with `create: false` when the SQLite file does not exist.
  * @example await openStore("sqlite:.latch/latch.db")
  */
-export async function openStore(spec?: StoreSpec): Promise<Store> {
+export async function openStore(spec?: StoreSpec, options: OpenStoreOptions = {}): Promise<Store> {
   if (spec !== undefined && typeof spec !== "string") return spec;
-  const url = (spec ?? process.env.LATCH_DATABASE_URL ?? DEFAULT_DATABASE_URL).trim();
+  // An empty LATCH_DATABASE_URL (a blank line in a .env file) means "not set".
+  const url = (spec ?? (process.env.LATCH_DATABASE_URL || DEFAULT_DATABASE_URL)).trim();
   if (url === "") {
-    throw new InvalidArgumentError(
-      "store",
-      "is empty",
-      `Pass a database URL such as ${DEFAULT_DATABASE_URL}.`,
-    );
+    throw new InvalidArgumentError("store", "is empty", `${ACCEPTED}.`);
   }
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
     // Loaded on demand: SQLite users never load the PostgreSQL driver.
     const { PostgresStore } = await import("./postgres/postgres-store.js");
     return PostgresStore.open(url);
   }
-  if (url.startsWith("sqlite:")) return SqliteStore.open(url.slice("sqlite:".length).replace(/^\/\//, ""));
+  const create = options.create ?? true;
+  if (url.startsWith("sqlite:"))
+    return SqliteStore.open(url.slice("sqlite:".length).replace(/^\/\//, ""), { create });
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
     throw new InvalidArgumentError(
       "store",
-      `${JSON.stringify(url)} has a scheme Latch does not know`,
-      `Use sqlite:<path> (such as ${DEFAULT_DATABASE_URL}) or postgres://user:pass@host/db.`,
+      `${quoteInput(url)} has a scheme Latch does not know`,
+      `${ACCEPTED}.`,
     );
   }
-  return SqliteStore.open(url);
+  // A bare value is a file path only when it looks like one: "not a url" would otherwise become a
+  // database file of that name in the current folder.
+  if (!looksLikePath(url)) {
+    throw new InvalidArgumentError(
+      "store",
+      `${quoteInput(url)} is not a database URL or a file path`,
+      `${ACCEPTED}.`,
+    );
+  }
+  return SqliteStore.open(url, { create });
+}
+
+function looksLikePath(value: string): boolean {
+  return value === ":memory:" || /[/\\]/.test(value) || /\.(db|db3|sqlite|sqlite3)$/i.test(value);
 }

@@ -63,7 +63,7 @@ describe.concurrent("commands against a real database", { timeout: 120_000 }, ()
     expect(table.stdout).toContain(token);
     expect(info.stdout).toMatch(/level\s+one of "low" \| "high"\s+yes/);
     expect(info.stdout).toMatch(/comments\s+string\s+no/);
-    expect(info.stdout).toContain(`latch hooks resume ${token}`);
+    expect(info.stdout).toContain(`npm run latch -- hooks resume ${token}`);
     expect(invalid.code).toBe(5);
     expect(invalid.stderr).toMatch(/- approved: must be boolean/);
     expect(invalid.stderr).toMatch(/- reviewer: is required/);
@@ -163,7 +163,9 @@ describe.concurrent("commands against a real database", { timeout: 120_000 }, ()
     const token = await pendingToken(latch, run.id);
     const r = await latchCli("hooks", "resume", token, "--payload", "{}");
     expect(r.code).toBe(6);
-    expect(r.stderr).toMatch(/is a webhook.*\/webhooks\/<token>/);
+    expect(r.stderr).toMatch(
+      /is a webhook: send it an HTTP request instead, such as curl .*\/webhooks\/whk_/,
+    );
     expect((await latch.hooks.get(token))?.payloads).toBe(0);
   });
 

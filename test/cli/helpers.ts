@@ -8,7 +8,11 @@ import type { Latch } from "../../src/runtime/engine.js";
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const FIXTURES = join(ROOT, "test/cli/fixtures/workflows.ts");
 // The CLI from source, through tsx's loader, as `npm run dev` runs it: no build needed.
-const NODE_ARGS = ["--import", join(ROOT, "node_modules/tsx/dist/loader.mjs"), join(ROOT, "src/cli/main.ts")];
+export const NODE_ARGS = [
+  "--import",
+  join(ROOT, "node_modules/tsx/dist/loader.mjs"),
+  join(ROOT, "src/cli/main.ts"),
+];
 
 export interface CliResult {
   code: number | null;
@@ -16,13 +20,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `latch <args>` as a subprocess (stdin closed: not a terminal). */
-export function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs `latch <args>` as a subprocess (stdin closed: not a terminal), in the repository unless `cwd`. */
+export function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
       [...NODE_ARGS, ...args],
-      { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 30_000 },
+      { cwd, env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 30_000 },
       (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );

@@ -25,7 +25,8 @@ describe("long-running commands", { timeout: 120_000 }, () => {
       const [, curlPath] = await dev.waitFor(
         /curl -sS -X POST (http:\/\/\S+\/resume) -H 'Authorization: Bearer lk_/,
       );
-      expect(dev.output()).toContain(`latch hooks resume ${runId}:hook_`);
+      // Inside the repository `latch` is on no PATH: the printed commands say how to run it here.
+      expect(dev.output()).toContain(`npm run latch -- hooks resume ${runId}:hook_`);
 
       expect((await fetch(`${url}/api/hooks?status=pending`)).status).toBe(401);
       const page: any = await (
@@ -54,6 +55,7 @@ describe("long-running commands", { timeout: 120_000 }, () => {
     const other = tempDb();
     const env = { LATCH_DATABASE_URL: other.url, LATCH_API_KEYS: "k-one,k-two" };
     const worker = cliProcess(["worker", FIXTURES], env);
+    // Started together: the server may come first and make the database (and says so).
     const server = cliProcess(["serve", "--port", "0"], env);
     try {
       await worker.waitFor(/Worker running cli_broken, cli_echo, cli_review_flow/);

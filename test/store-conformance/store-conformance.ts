@@ -1,5 +1,6 @@
 import { describe } from "vitest";
 import { claimsAndTimers } from "./claims-and-timers.js";
+import { closed } from "./closed.js";
 import type { StoreHarness } from "./harness.js";
 import { hooks } from "./hooks.js";
 import { inboxAndCancel } from "./inbox-and-cancel.js";
@@ -25,5 +26,6 @@ export function describeStoreConformance(name: string, h: StoreHarness): void {
     describe("inbox and cancel", () => inboxAndCancel(h));
     describe("outbox", () => outbox(h));
     describe("races", () => races(h));
+    describe("a closed store", () => closed(h));
   });
 }

@@ -7,8 +7,9 @@ import {
   PayloadValidationError,
 } from "../../errors.js";
 import type { HookStatus } from "../../store/records.js";
-import { dbFlag, type GlobalOptions, withClient } from "../context.js";
+import { type GlobalOptions, withClient } from "../context.js";
 import { EXIT, ExitError, InterruptedError, UsageError } from "../exit-codes.js";
+import { hint, webhookHint } from "../hints.js";
 import { enumOption, interactive, intOption, parseJsonOption, readJsonFile } from "../inputs.js";
 import { compact, print, printJson, shellQuote, table, time } from "../output.js";
 import { examplePayload, fieldsOf, typeLabel } from "../schema-text.js";
@@ -41,7 +42,7 @@ export async function listHooks(
     print(table(["TOKEN", "NAME", "STATUS", "RUN", "CREATED", "EXPIRES"], rows));
     if (page.nextCursor)
       print(
-        `\nMore: latch hooks list${dbFlag(opts)}${status ? ` --status ${status}` : ""} --limit ${limit} --cursor ${page.nextCursor}`,
+        `\nMore: ${hint(`hooks list${status ? ` --status ${status}` : ""} --limit ${limit} --cursor ${page.nextCursor}`, opts)}`,
       );
   });
 }
@@ -97,14 +98,18 @@ export async function hookInfo(token: string, opts: GlobalOptions) {
         for (const i of e.issues) print(`    ${i.path || "(payload)"}: ${i.message}`);
       }
       if (rejected.length > 10)
-        print(`  … ${rejected.length - 10} earlier ones: latch runs logs ${h.runId} --type hook.rejected`);
+        print(
+          `  … ${rejected.length - 10} earlier ones: ${hint(`runs logs ${h.runId} --type hook.rejected`, opts)}`,
+        );
     }
     if (h.status === "pending" && h.kind === "hook") {
       print("\nResume it:");
-      print(`  latch hooks resume ${shellQuote(h.token)}${dbFlag(opts)}`);
-      print(
-        `  latch hooks resume ${shellQuote(h.token)}${dbFlag(opts)} --payload ${shellQuote(JSON.stringify(examplePayload(h.schema) ?? {}))}`,
-      );
+      const example = JSON.stringify(examplePayload(h.schema) ?? {});
+      print(`  ${hint(`hooks resume ${shellQuote(h.token)}`, opts)}`);
+      print(`  ${hint(`hooks resume ${shellQuote(h.token)} --payload ${shellQuote(example)}`, opts)}`);
+    } else if (h.status === "pending") {
+      print("\nSend it a request (a webhook is resumed through its URL):");
+      print(`  ${webhookHint(h.token)}`);
     }
   });
 }
@@ -138,7 +143,7 @@ export async function resumeHook(
     throw new UsageError(
       "token",
       "is missing",
-      "Pass the hook's token (latch hooks list --status pending); picking one needs a terminal.",
+      `Pass the hook's token (${hint("hooks list --status pending", opts)}); picking one needs a terminal.`,
     );
   if (!given && !tty)
     throw new UsageError(
@@ -155,7 +160,7 @@ export async function resumeHook(
       if ((await client.hooks.get(token))?.kind === "webhook") {
         throw new ExitError(
           EXIT.CONFLICT,
-          "token: this hook is a webhook. Send the HTTP request to its URL, /webhooks/<token>.",
+          `token: this hook is a webhook: send it an HTTP request instead, such as ${webhookHint(token)}`,
         );
       }
       const result = await client.resumeHook(token, payload, {
@@ -201,7 +206,7 @@ async function pickHook(client: Client, prompts: typeof import("@clack/prompts")
     (h) => h.kind === "hook",
   );
   if (pending.length === 0)
-    throw new ExitError(EXIT.NOT_FOUND, "no hook is pending. See every hook with `latch hooks list`.");
+    throw new ExitError(EXIT.NOT_FOUND, `no hook is pending. See every hook with ${hint("hooks list")}.`);
   const choice = await prompts.select<string>({
     message: "Select a pending hook to resume",
     options: pending.map((h) => ({

@@ -1,8 +1,9 @@
 import type { Client } from "../../client/client.js";
 import { isTerminal } from "../../store/records.js";
 import { DEFAULT_DATABASE_URL } from "../../stores/open.js";
-import type { GlobalOptions } from "../context.js";
+import { type GlobalOptions, openClient } from "../context.js";
 import { UsageError } from "../exit-codes.js";
+import { hint, webhookHint } from "../hints.js";
 import { intOption, parseJsonOption } from "../inputs.js";
 import { loadWorkflows } from "../load-workflows.js";
 import { compact, print, shellQuote } from "../output.js";
@@ -38,17 +39,13 @@ export async function dev(file: string, opts: ServeOptions & { start?: string; i
   );
   print(`  database  ${db}`);
   if (plugins.length) print(`  plugins   ${plugins.map((p) => p.name).join(", ")}`);
-  print(`  server    ${server.url}  (API under /api, OpenAPI at /openapi.json, metrics at /metrics)`);
+  print(`  server    ${address(server)}  (API under /api, OpenAPI at /openapi.json, metrics at /metrics)`);
   print(`  API key   ${keys[0]}`);
   print(
-    `  start     latch run ${workflows[0]!.name}${opts.db ? ` --db ${opts.db}` : ""} --input ${shellQuote(JSON.stringify(input ?? "…"))}`,
+    `  start     ${hint(`run ${workflows[0]!.name} --input ${shellQuote(JSON.stringify(input ?? "…"))}`, opts)}`,
   );
   print("Waiting for runs; pending hooks are shown as they appear. Ctrl-C to stop.\n");
-  const stopWatching = watch(latch, {
-    url: server.url,
-    key: keys[0]!,
-    dbFlag: opts.db ? ` --db ${opts.db}` : "",
-  });
+  const stopWatching = watch(latch, { url: server.url, key: keys[0]!, opts });
   if (opts.start) {
     const run = await latch.start(opts.start, ...(input === undefined ? [] : [input]));
     print(`Started ${run.id} (${opts.start}).`);
@@ -84,20 +81,48 @@ export async function serve(opts: ServeOptions) {
       "Set LATCH_API_KEYS=<key>[,<key>…] or pass --api-key <key> (make one with: openssl rand -base64 24).",
     );
   }
-  const { createClient } = await import("../../client/client.js");
-  const client = await createClient({ store: opts.db });
+  const client = await openServedDatabase(opts);
   const server = await listen(client, opts, keys);
   print(
-    `Latch API on ${server.url} (${keys.length} API key${keys.length === 1 ? "" : "s"}). Ctrl-C to stop.`,
+    `Latch API on ${address(server)} (${keys.length} API key${keys.length === 1 ? "" : "s"}). Ctrl-C to stop.`,
   );
   await untilSignal();
   await server.close();
   await client.close();
 }
 
+/** Where the server listens, as bound: a wildcard bind says so rather than showing loopback only. */
+function address(server: { url: string; boundUrl: string }): string {
+  return server.boundUrl === server.url
+    ? server.url
+    : `${server.boundUrl} (every interface; from this machine: ${server.url})`;
+}
+
+/**
+ * The database `serve` answers for. A server is a service of the deployment and may start before
+ * its workers, so it makes a missing database — but says so on stderr, since a mistyped --db would
+ * otherwise serve an empty one in silence.
+ */
+async function openServedDatabase(opts: ServeOptions): Promise<Client> {
+  try {
+    return await openClient(opts);
+  } catch (err) {
+    const { StoreNotFoundError } = await import("../../errors.js");
+    if (!StoreNotFoundError.is(err)) throw err;
+    process.stderr.write(
+      `warning: there was no database at ${err.path}; a new, empty one was made. ` +
+        "Workers must use the same --db / LATCH_DATABASE_URL.\n",
+    );
+    return openClient({ ...opts, create: true });
+  }
+}
+
 async function listen(client: Client, opts: ServeOptions, apiKeys: string[]) {
   const { startServer, DEFAULT_PORT } = await import("../../server/index.js");
+  const { weakKeyWarning } = await import("../../server/bind.js");
   const port = intOption(opts.port, "--port", 0, 65535) ?? DEFAULT_PORT;
+  const warning = weakKeyWarning(opts.host ?? "127.0.0.1", apiKeys);
+  if (warning) process.stderr.write(`warning: ${warning}\n`);
   try {
     return await startServer({
       client,
@@ -119,7 +144,7 @@ async function listen(client: Client, opts: ServeOptions, apiKeys: string[]) {
 }
 
 /** Prints each hook when it becomes pending (with ready-to-paste commands) and each run's end. */
-function watch(client: Client, where: { url: string; key: string; dbFlag: string }): () => void {
+function watch(client: Client, where: { url: string; key: string; opts: GlobalOptions }): () => void {
   const seen = new Set<string>();
   const runs = new Map<string, string>();
   let busy = false;
@@ -134,16 +159,14 @@ function watch(client: Client, where: { url: string; key: string; dbFlag: string
         const path = `${where.url}/api/hooks/${encodeURIComponent(h.token)}/resume`;
         if (h.kind === "webhook") {
           print(`● webhook ${h.name ?? ""} is waiting — run ${h.runId}`);
-          print(
-            `    curl -sS -X POST ${shellQuote(`${where.url}/webhooks/${encodeURIComponent(h.token)}`)} -d '{"hello":"world"}'\n`,
-          );
+          print(`    ${webhookHint(h.token)}\n`);
           continue;
         }
         const example = JSON.stringify(examplePayload(h.schema) ?? {});
         print(`● hook ${h.name ?? "(unnamed)"} is waiting — run ${h.runId}`);
-        print(`    latch hooks resume ${shellQuote(h.token)}${where.dbFlag}`);
+        print(`    ${hint(`hooks resume ${shellQuote(h.token)}`, where.opts)}`);
         print(
-          `    latch hooks resume ${shellQuote(h.token)}${where.dbFlag} --payload ${shellQuote(example)}`,
+          `    ${hint(`hooks resume ${shellQuote(h.token)} --payload ${shellQuote(example)}`, where.opts)}`,
         );
         print(
           `    curl -sS -X POST ${shellQuote(path)} -H ${shellQuote(`Authorization: Bearer ${where.key}`)} ` +

@@ -1,9 +1,11 @@
 import type { Client, RunInfo } from "../../client/client.js";
 import { isTerminal } from "../../store/records.js";
-import { dbFlag, type GlobalOptions, withClient } from "../context.js";
-import { EXIT, ExitError, UsageError } from "../exit-codes.js";
+import { type GlobalOptions, withClient } from "../context.js";
+import { EXIT, ExitError, InterruptedError, UsageError } from "../exit-codes.js";
+import { hint, webhookHint } from "../hints.js";
 import { interactive, parseJsonOption } from "../inputs.js";
 import { compact, print, printJson, shellQuote } from "../output.js";
+import { spinner } from "../spinner.js";
 
 /** `latch run <workflow>`: starts a run by name; with --wait, follows it to its end. */
 export async function runWorkflow(
@@ -34,7 +36,7 @@ export async function runWorkflow(
     if (!opts.wait) {
       if (opts.json) return printJson(await client.getRun(handle.id));
       print(`Started ${handle.id} (${workflow}).`);
-      print(`Follow it: latch runs show ${handle.id}${dbFlag(opts)}`);
+      print(`Follow it: ${hint(`runs show ${handle.id}`, opts)}`);
       return;
     }
     const run = await follow(client, handle.id, opts);
@@ -44,7 +46,7 @@ export async function runWorkflow(
       const why = run.error ? `: ${run.error.name}: ${run.error.message}` : "";
       throw new ExitError(
         EXIT.RUN_FAILED,
-        `run ${run.id} ended ${run.status}${why}. See latch runs logs ${run.id}${dbFlag(opts)}`,
+        `run ${run.id} ended ${run.status}${why}. See ${hint(`runs logs ${run.id}`, opts)}`,
       );
     }
   });
@@ -55,7 +57,11 @@ export async function runWorkflow(
  * change otherwise (on stderr, so stdout stays the result).
  */
 async function follow(client: Client, runId: string, opts: GlobalOptions): Promise<RunInfo> {
-  const spin = interactive() && !opts.json ? (await import("@clack/prompts")).spinner() : undefined;
+  // Ctrl-C stops the following, not the run: say so, and how to follow or cancel it (exit 130).
+  const spin =
+    interactive() && !opts.json
+      ? spinner(`following ${runId} (Ctrl-C stops following; the run goes on)`)
+      : undefined;
   let shown = "";
   const show = (text: string) => {
     if (text === shown) return;
@@ -63,32 +69,48 @@ async function follow(client: Client, runId: string, opts: GlobalOptions): Promi
     if (spin) spin.message(text);
     else if (!opts.json) process.stderr.write(`${text}\n`);
   };
-  spin?.start(`${runId}: starting`);
+  let onSignal = () => {};
+  const interrupted = new Promise<never>((_, reject) => {
+    onSignal = () =>
+      reject(
+        new InterruptedError(
+          `interrupted: run ${runId} was not cancelled and goes on. Follow it: ${hint(`runs show ${runId}`, opts)}; ` +
+            `cancel it: ${hint(`runs cancel ${runId}`, opts)}`,
+        ),
+      );
+  });
+  process.once("SIGINT", onSignal);
   const startedAt = Date.now();
   try {
     for (;;) {
-      const run = await client.getRun(runId);
+      const run = await Promise.race([client.getRun(runId), interrupted]);
       if (!run) throw new ExitError(EXIT.NOT_FOUND, `run ${runId} disappeared`);
       if (isTerminal(run.status)) {
         spin?.stop(`${runId}: ${run.status}`);
         return run;
       }
-      show(await describe(client, run, Date.now() - startedAt, opts));
-      await new Promise((r) => setTimeout(r, 150));
+      show(await Promise.race([describe(client, run, Date.now() - startedAt, opts), interrupted]));
+      await Promise.race([new Promise((r) => setTimeout(r, 150)), interrupted]);
     }
   } catch (err) {
-    spin?.error(`${runId}: ${(err as Error).message}`);
+    spin?.stop(
+      InterruptedError.is(err)
+        ? `${runId}: interrupted; the run goes on`
+        : `${runId}: ${(err as Error).message}`,
+    );
     throw err;
+  } finally {
+    process.off("SIGINT", onSignal);
   }
 }
 
 async function describe(client: Client, run: RunInfo, waited: number, opts: GlobalOptions): Promise<string> {
   if (run.status === "pending" && waited > 2000)
-    return `${run.id}: pending — no worker has taken it yet (start one: latch worker <file>)`;
+    return `${run.id}: pending — no worker has taken it yet (start one: ${hint("worker <file>", opts)})`;
   if (run.status !== "suspended") return `${run.id}: ${run.status}`;
   const [hook] = (await client.hooks.list({ runId: run.id, status: "pending", limit: 1 })).items;
   if (hook?.kind === "hook")
-    return `${run.id}: suspended on hook ${hook.name ?? ""} — latch hooks resume ${shellQuote(hook.token)}${dbFlag(opts)}`;
-  if (hook) return `${run.id}: suspended on webhook ${hook.name ?? ""}`;
+    return `${run.id}: suspended on hook ${hook.name ?? ""} — ${hint(`hooks resume ${shellQuote(hook.token)}`, opts)}`;
+  if (hook) return `${run.id}: suspended on webhook ${hook.name ?? ""} — ${webhookHint(hook.token)}`;
   return `${run.id}: suspended${run.wakeAt ? ` until ${new Date(run.wakeAt).toISOString()}` : ""}`;
 }

@@ -1,8 +1,9 @@
 import type { Client, RunInfo } from "../../client/client.js";
 import { RunNotFoundError } from "../../errors.js";
 import { isTerminal, RUN_STATUSES } from "../../store/records.js";
-import { dbFlag, type GlobalOptions, withClient } from "../context.js";
+import { type GlobalOptions, withClient } from "../context.js";
 import { eventDetail } from "../event-detail.js";
+import { hint, webhookHint } from "../hints.js";
 import { enumOption, intOption } from "../inputs.js";
 import { compact, print, printJson, shellQuote, table, terminalWidth, time } from "../output.js";
 
@@ -22,7 +23,7 @@ export async function listRuns(
       ),
     );
     if (page.nextCursor)
-      print(`\nMore: latch runs list${dbFlag(opts)} --limit ${limit} --cursor ${page.nextCursor}`);
+      print(`\nMore: ${hint(`runs list --limit ${limit} --cursor ${page.nextCursor}`, opts)}`);
   });
 }
 
@@ -52,8 +53,11 @@ export async function showRun(id: string, opts: GlobalOptions) {
     for (const [k, v] of rows) print(`${k.padEnd(9)} ${v}`);
     if (hooks.length) {
       print("\nWaiting on:");
+      // A webhook is answered by an HTTP request to its URL; `hooks resume` refuses it.
       for (const h of hooks)
-        print(`  ${h.name ?? "(unnamed)"}  latch hooks resume ${shellQuote(h.token)}${dbFlag(opts)}`);
+        print(
+          `  ${h.name ?? "(unnamed)"}  ${h.kind === "webhook" ? webhookHint(h.token) : hint(`hooks resume ${shellQuote(h.token)}`, opts)}`,
+        );
     }
   });
 }
@@ -75,9 +79,7 @@ export async function runLogs(
     }
     if (page.nextCursor) {
       const type = opts.type ? ` --type ${shellQuote(opts.type)}` : "";
-      print(
-        `\nMore: latch runs logs ${id}${dbFlag(opts)}${type} --limit ${limit} --cursor ${page.nextCursor}`,
-      );
+      print(`\nMore: ${hint(`runs logs ${id}${type} --limit ${limit} --cursor ${page.nextCursor}`, opts)}`);
     }
   });
 }

@@ -1,7 +1,12 @@
 import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
-import { ClosedError, NotALatchDatabaseError, StoreUnavailableError } from "../../errors.js";
+import {
+  ClosedError,
+  NotALatchDatabaseError,
+  StoreNotFoundError,
+  StoreUnavailableError,
+} from "../../errors.js";
 import type { EventRecord, LatchEvent } from "../../replay/events.js";
 import {
   type CancelOutcome,
@@ -42,6 +47,7 @@ import {
   toOutbox,
   toRun,
 } from "../rows.js";
+import { typeErrorsOf } from "./errors.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 import { WorkerRegistry } from "./worker-registry.js";
 
@@ -59,6 +65,11 @@ export interface SqliteStoreOptions {
   durability?: "normal" | "full";
   /** How often another process's writes are looked for, in ms (default 20). */
   watchIntervalMs?: number;
+  /**
+   * false: a file that does not exist is StoreNotFoundError, and no folder or file is made. For
+   * processes that only read or resume (default true: a worker makes its database).
+   */
+  create?: boolean;
 }
 
 /**
@@ -97,7 +108,8 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Opens (creating if needed) a Latch database. `path` is a file path or ":memory:".
+   * Opens (creating if needed, unless `create: false`) a Latch database. `path` is a file path or ":memory:".
+   * @throws StoreNotFoundError with `create: false` when there is no file at `path`.
    * @throws StoreUnavailableError when the file or its folder cannot be written.
    * @throws NotALatchDatabaseError when the file is another kind of file or database.
    */
@@ -105,6 +117,7 @@ export class SqliteStore implements Store {
     const memory = path === ":memory:" || path === "";
     const file = memory ? ":memory:" : resolve(path);
     if (!memory) {
+      if (options.create === false && !existsSync(file)) throw new StoreNotFoundError(file);
       const dir = dirname(file);
       try {
         if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
@@ -849,3 +862,22 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 }
+
+// A closed store or a damaged file answers with ClosedError / StoreUnavailableError from every
+// method (the HTTP API's 503, the CLI's exit 7), never the driver's untyped TypeError.
+typeErrorsOf(
+  SqliteStore.prototype,
+  [
+    "migrate",
+    "stmt",
+    "write",
+    "flushWrites",
+    "insertEvent",
+    "page",
+    "insertEvents",
+    "commitOne",
+    "insertInbox",
+    "poll",
+  ],
+  (store: SqliteStore) => ({ file: store.path, closed: (store as unknown as { closed: boolean }).closed }),
+);
