@@ -61,7 +61,7 @@ export type { Clock } from "./runtime/clock.js";
 export type { LatchOptions } from "./runtime/engine.js";
 export { createLatch, Latch } from "./runtime/engine.js";
 export type { Logger } from "./runtime/logger.js";
-export type { WorkerOptions } from "./runtime/worker.js";
+export type { WorkerOptions } from "./runtime/worker-options.js";
 export type {
   HookCountFilter,
   HookCounts,

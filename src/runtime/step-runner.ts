@@ -6,9 +6,10 @@ import {
   serializeError,
 } from "../errors.js";
 import type { InterceptorContext, StepResult } from "../interceptors/types.js";
+import type { StepCall } from "../replay/calls.js";
 import { parseDuration } from "../replay/duration.js";
 import type { LatchEvent } from "../replay/events.js";
-import type { Execution, StepCall } from "../replay/execution.js";
+import type { Execution } from "../replay/execution.js";
 import { runInScope } from "../replay/scope.js";
 import { encodeValue } from "../replay/values.js";
 import type { Clock } from "./clock.js";
@@ -143,4 +144,38 @@ function retryDelay(call: StepCall, err: unknown, now: number): number {
   }
   const { initialMs, factor, maxMs } = call.options.backoff;
   return Math.min(maxMs, initialMs * factor ** (call.attempt - 1));
+}
+
+/**
+ * The step attempts a run has running. Each outcome is handed on unless it came too late: the run
+ * stopped or ended (its signal aborted), or the attempt was settled or superseded meanwhile.
+ */
+export class RunningSteps {
+  private readonly running = new Set<StepCall>();
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly exec: Execution,
+    private readonly clock: Clock,
+    private readonly intercept: Intercept,
+    private readonly onOutcome: (outcome: StepOutcome) => void,
+  ) {}
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  start(call: StepCall): void {
+    this.running.add(call);
+    void runStepAttempt(this.exec, call, this.clock, this.abort.signal, this.intercept).then((outcome) => {
+      this.running.delete(call);
+      if (this.abort.signal.aborted || call.state !== "running" || call.attempt !== outcome.attempt) return;
+      this.onOutcome(outcome);
+    });
+  }
+
+  /** Aborts every attempt's signal: the run stopped or ended. */
+  abortAll(reason: string): void {
+    this.abort.abort(new Error(reason));
+  }
 }
