@@ -79,7 +79,11 @@ describe("the commit planner", () => {
   it("writes no outbox row and no rejections when there are none, and adds the run's end", () => {
     const { p } = planner();
     p.record({ type: "step.started", callSeq: 1, name: "s", attempt: 1 }, 1);
-    const commit = p.plan(1, 0, { status: "failed", error: { name: "E", message: "m" }, closeAllHooks: true });
+    const commit = p.plan(1, 0, {
+      status: "failed",
+      error: { name: "E", message: "m" },
+      closeAllHooks: true,
+    });
     expect(commit.outbox).toEqual([]);
     expect(commit).not.toHaveProperty("rejectInbox");
     expect(commit).toMatchObject({ status: "failed", closeAllHooks: true, error: { message: "m" } });
