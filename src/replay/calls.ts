@@ -117,3 +117,10 @@ export interface HookCallOptions {
   metadata?: unknown;
   onCreated?: (token: string) => unknown;
 }
+
+/** The earliest of some times (a timer of each call), or undefined when none is set. */
+export function earliest(times: Iterable<number | undefined>): number | undefined {
+  let at: number | undefined;
+  for (const t of times) if (t !== undefined && (at === undefined || t < at)) at = t;
+  return at;
+}

@@ -99,6 +99,16 @@ describe("replay is a pure function of (workflow, history)", () => {
   });
 });
 
+/** A Standard Schema for numbers that pass `ok`, multiplied by `factor` (a schema may transform). */
+const numbers = (ok: (n: number) => boolean, factor: number) => ({
+  "~standard": {
+    version: 1 as const,
+    vendor: "t",
+    validate: (v: unknown) =>
+      typeof v === "number" && ok(v) ? { value: v * factor } : { issues: [{ message: "no" }] },
+  },
+});
+
 describe("what the runtime asks of a run's state", () => {
   it("learns its log position and deadline from the log; committed() moves the position", async () => {
     const ex = await replay(async () => new Promise(() => {}), log({ type: "run.started", deadline: 9_000 }));
@@ -175,14 +185,7 @@ describe("what the runtime asks of a run's state", () => {
   });
 
   it("checks a payload against the hook's own schema before the code sees it", async () => {
-    const positive = {
-      "~standard": {
-        version: 1 as const,
-        vendor: "t",
-        validate: (v: unknown) =>
-          typeof v === "number" && v > 0 ? { value: v * 10 } : { issues: [{ message: "no" }] },
-      },
-    };
+    const positive = numbers((v) => v > 0, 10);
     const got: unknown[] = [];
     const ex = await replay(
       async () => {
@@ -200,14 +203,7 @@ describe("what the runtime asks of a run's state", () => {
   });
 
   it("replays a recorded payload through the same validation (a schema may transform it)", async () => {
-    const doubled = {
-      "~standard": {
-        version: 1 as const,
-        vendor: "t",
-        validate: (v: unknown) =>
-          typeof v === "number" ? { value: v * 2 } : { issues: [{ message: "nan" }] },
-      },
-    };
+    const doubled = numbers(() => true, 2);
     const got: unknown[] = [];
     await replay(
       async () => {

@@ -1,6 +1,13 @@
 import { HookDisposedError, type NonDeterminismError, type PayloadIssue } from "../errors.js";
 import { CallMatcher } from "./call-matcher.js";
-import { type HookCallOptions, SleepCall, StepCall, type StepCallOptions, type StepFn } from "./calls.js";
+import {
+  earliest,
+  type HookCallOptions,
+  SleepCall,
+  StepCall,
+  type StepCallOptions,
+  type StepFn,
+} from "./calls.js";
 import type { EventOf, LatchEvent } from "./events.js";
 import { HookState } from "./hook-state.js";
 import { RunHooks } from "./run-hooks.js";
@@ -191,14 +198,8 @@ export class Execution {
 
   /** The earliest time this run must be looked at again: a sleep, a back-off, a hook timeout, its deadline. */
   nextWakeAt(): number | undefined {
-    let at = this.runDeadline;
-    const min = (t: number | undefined) => {
-      if (t !== undefined && (at === undefined || t < at)) at = t;
-    };
-    for (const s of this.sleeps.values()) if (!s.done) min(s.until);
-    min(this.steps.nextRetry());
-    min(this.hooks.nextExpiry());
-    return at;
+    const sleeps = [...this.sleeps.values()].map((s) => (s.done ? undefined : s.until));
+    return earliest([this.runDeadline, ...sleeps, this.steps.nextRetry(), this.hooks.nextExpiry()]);
   }
 
   /**

@@ -1,25 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { testExecution, testHook } from "../../test/support/runtime-fixtures.js";
 import { HookConflictError } from "../errors.js";
 import type { EventOf } from "./events.js";
-import { Execution } from "./execution.js";
-import { HookState, type HookStateInit } from "./hook-state.js";
+import type { HookStateInit } from "./hook-state.js";
 import { RunHooks } from "./run-hooks.js";
 
-const exec = new Execution("run_X", "wf", {
-  now: () => 0,
-  newHookId: () => "h",
-  random: () => 0,
-  randomUUID: () => "u",
-});
-const hook = (hookId: string, init: Partial<HookStateInit> = {}) =>
-  new HookState(exec, {
-    callSeq: 1,
-    hookId,
-    token: `t_${hookId}`,
-    kind: "hook",
-    customToken: false,
-    ...init,
-  });
+const exec = testExecution();
+const hook = (hookId: string, init: Partial<HookStateInit> = {}) => testHook(exec, hookId, init);
 
 describe("the hooks of a run", () => {
   it("makes a new hook's hook.created, and marks a refused token on that very event", async () => {

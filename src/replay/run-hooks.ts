@@ -1,4 +1,5 @@
 import { HookConflictError, HookDisposedError, HookExpiredError, type PayloadIssue } from "../errors.js";
+import { earliest } from "./calls.js";
 import type { EventOf } from "./events.js";
 import type { HookState } from "./hook-state.js";
 
@@ -99,13 +100,7 @@ export class RunHooks {
 
   /** The earliest timeout of a pending hook. */
   nextExpiry(): number | undefined {
-    let at: number | undefined;
-    for (const h of this.byId.values()) {
-      if (h.status === "pending" && h.expiresAt !== undefined && (at === undefined || h.expiresAt < at)) {
-        at = h.expiresAt;
-      }
-    }
-    return at;
+    return earliest([...this.byId.values()].map((h) => (h.status === "pending" ? h.expiresAt : undefined)));
   }
 
   /** Pending hooks whose onCreated was never confirmed done (a crash came between). */

@@ -1,4 +1,4 @@
-import type { StepCall } from "./calls.js";
+import { earliest, type StepCall } from "./calls.js";
 import type { EventOf } from "./events.js";
 
 type StepEvent = EventOf<"step.started" | "step.retrying" | "step.completed" | "step.failed">;
@@ -42,13 +42,7 @@ export class RunSteps {
 
   /** When the earliest back-off ends. */
   nextRetry(): number | undefined {
-    let at: number | undefined;
-    for (const s of this.byCall.values()) {
-      if (s.state === "backoff" && s.retryAt !== undefined && (at === undefined || s.retryAt < at)) {
-        at = s.retryAt;
-      }
-    }
-    return at;
+    return earliest(this.in("backoff").map((s) => s.retryAt));
   }
 
   /** Attempts the log shows running that no process runs: a crash cut them off. */

@@ -1,17 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { memoryStore, T0 } from "../../test/support/runtime-fixtures.js";
 import type { ClaimedRun } from "../store/records.js";
 import type { Store } from "../store/store.js";
-import { openStore } from "../stores/open.js";
 import { ClaimLoop } from "./claim-loop.js";
-import { VirtualClock } from "./clock.js";
+import type { VirtualClock } from "./clock.js";
 import { silentLogger } from "./logger.js";
 
-const T0 = Date.UTC(2030, 0, 1);
 let store: Store;
 let clock: VirtualClock;
 beforeEach(async () => {
-  store = await openStore("sqlite::memory:");
-  clock = new VirtualClock(T0);
+  ({ store, clock } = await memoryStore());
 });
 afterEach(() => store.close());
 

@@ -1,25 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { testExecution, testHook } from "../../test/support/runtime-fixtures.js";
 import type { EventOf } from "../replay/events.js";
-import { Execution } from "../replay/execution.js";
-import { HookState, type HookStateInit } from "../replay/hook-state.js";
+import type { HookState, HookStateInit } from "../replay/hook-state.js";
 import { HookNotices } from "./hook-notices.js";
 import type { Logger } from "./logger.js";
 
-const exec = new Execution("run_X", "wf", {
-  now: () => 0,
-  newHookId: () => "hook_N",
-  random: () => 0,
-  randomUUID: () => "u",
-});
-const hook = (hookId: string, init: Partial<HookStateInit> = {}) =>
-  new HookState(exec, {
-    callSeq: 1,
-    hookId,
-    token: `t_${hookId}`,
-    kind: "hook",
-    customToken: false,
-    ...init,
-  });
+const exec = testExecution();
+const hook = (hookId: string, init: Partial<HookStateInit> = {}) => testHook(exec, hookId, init);
 
 function notices(onHookRegistered?: (h: HookState) => void) {
   const errors: string[] = [];

@@ -1,17 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { memoryStore, T0 } from "../../test/support/runtime-fixtures.js";
 import type { Store } from "../store/store.js";
-import { openStore } from "../stores/open.js";
-import { VirtualClock } from "./clock.js";
+import type { VirtualClock } from "./clock.js";
 import { type LeaseHolder, LeaseKeeper } from "./lease-keeper.js";
 import type { Logger } from "./logger.js";
 
-const T0 = Date.UTC(2030, 0, 1);
 const LEASE = 1_000;
 let store: Store;
 let clock: VirtualClock;
 beforeEach(async () => {
-  store = await openStore("sqlite::memory:");
-  clock = new VirtualClock(T0);
+  ({ store, clock } = await memoryStore());
 });
 afterEach(() => store.close());
 

@@ -1,15 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { memoryStore, T0 } from "../../test/support/runtime-fixtures.js";
 import type { LatchEvent } from "../replay/events.js";
 import type { ClaimedRun } from "../store/records.js";
 import type { Store } from "../store/store.js";
-import { openStore } from "../stores/open.js";
 import { defineWorkflow } from "../workflow/define-workflow.js";
 import { createHook } from "../workflow/hook.js";
 import { step } from "../workflow/step.js";
-import { VirtualClock } from "./clock.js";
+import type { VirtualClock } from "./clock.js";
 import { RunLoader, replayFromStore } from "./run-loader.js";
 
-const T0 = Date.UTC(2030, 0, 1);
 const waiting = defineWorkflow({ name: "waiting", timeout: "1h" }, async () => {
   const a = await step("a", () => 1);
   const got = await createHook<number>({ token: "tok" });
@@ -20,8 +19,7 @@ const workflows = new Map([[waiting.name, waiting]]);
 let store: Store;
 let clock: VirtualClock;
 beforeEach(async () => {
-  store = await openStore("sqlite::memory:");
-  clock = new VirtualClock(T0);
+  ({ store, clock } = await memoryStore());
 });
 afterEach(() => store.close());
 
