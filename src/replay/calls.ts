@@ -118,9 +118,7 @@ export interface HookCallOptions {
   onCreated?: (token: string) => unknown;
 }
 
-/** The earliest of some times (a timer of each call), or undefined when none is set. */
-export function earliest(times: Iterable<number | undefined>): number | undefined {
-  let at: number | undefined;
-  for (const t of times) if (t !== undefined && (at === undefined || t < at)) at = t;
-  return at;
+/** The earlier of two times, either of which may be unset. */
+export function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined || a <= b ? a : b;
 }

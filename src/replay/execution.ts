@@ -198,8 +198,9 @@ export class Execution {
 
   /** The earliest time this run must be looked at again: a sleep, a back-off, a hook timeout, its deadline. */
   nextWakeAt(): number | undefined {
-    const sleeps = [...this.sleeps.values()].map((s) => (s.done ? undefined : s.until));
-    return earliest([this.runDeadline, ...sleeps, this.steps.nextRetry(), this.hooks.nextExpiry()]);
+    let at = earliest(this.runDeadline, this.steps.nextRetry());
+    for (const s of this.sleeps.values()) if (!s.done) at = earliest(at, s.until);
+    return earliest(at, this.hooks.nextExpiry());
   }
 
   /**

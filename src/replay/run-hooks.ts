@@ -12,8 +12,8 @@ import type { HookState } from "./hook-state.js";
 export class RunHooks {
   private readonly byId = new Map<string, HookState>();
   private fresh: HookState[] = [];
-  /** `hook.created` events made live and not committed yet, by hook id. */
-  private readonly uncommitted = new Map<string, EventOf<"hook.created">>();
+  /** `hook.created` events made live and not committed yet (few: those of one commit). */
+  private uncommitted: EventOf<"hook.created">[] = [];
 
   get(hookId: string): HookState | undefined {
     return this.byId.get(hookId);
@@ -41,7 +41,7 @@ export class RunHooks {
       schema: hook.jsonSchema,
       metadata: hook.metadata,
     };
-    this.uncommitted.set(hook.hookId, created);
+    this.uncommitted.push(created);
     this.fresh.push(hook);
     return created;
   }
@@ -68,13 +68,13 @@ export class RunHooks {
 
   /** The log now holds every event made so far: refusals can no longer concern them. */
   committed(): void {
-    this.uncommitted.clear();
+    if (this.uncommitted.length) this.uncommitted = [];
   }
 
   /** The store refused the hook's token (another live hook holds it): record that, fail the awaiters. */
   markConflict(hookId: string): void {
     const hook = this.byId.get(hookId);
-    const created = this.uncommitted.get(hookId);
+    const created = this.uncommitted.find((e) => e.hookId === hookId);
     if (created) created.conflict = true;
     if (!hook) return;
     this.fresh = this.fresh.filter((h) => h !== hook);
@@ -100,7 +100,9 @@ export class RunHooks {
 
   /** The earliest timeout of a pending hook. */
   nextExpiry(): number | undefined {
-    return earliest([...this.byId.values()].map((h) => (h.status === "pending" ? h.expiresAt : undefined)));
+    let at: number | undefined;
+    for (const h of this.byId.values()) if (h.status === "pending") at = earliest(at, h.expiresAt);
+    return at;
   }
 
   /** Pending hooks whose onCreated was never confirmed done (a crash came between). */

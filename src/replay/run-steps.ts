@@ -32,21 +32,30 @@ export class RunSteps {
 
   /** Steps in the given states, in call order. */
   in(...states: StepCall["state"][]): StepCall[] {
-    return [...this.byCall.values()].filter((s) => states.includes(s.state));
+    return this.where((s) => states.includes(s.state));
   }
 
   /** Steps whose back-off has ended at `now`: due for their next attempt. */
   dueRetries(now: number): StepCall[] {
-    return this.in("backoff").filter((s) => s.retryAt !== undefined && s.retryAt <= now);
+    return this.where((s) => s.state === "backoff" && s.retryAt !== undefined && s.retryAt <= now);
   }
 
   /** When the earliest back-off ends. */
   nextRetry(): number | undefined {
-    return earliest(this.in("backoff").map((s) => s.retryAt));
+    let at: number | undefined;
+    for (const s of this.byCall.values()) if (s.state === "backoff") at = earliest(at, s.retryAt);
+    return at;
   }
 
   /** Attempts the log shows running that no process runs: a crash cut them off. */
   cutOff(): StepCall[] {
-    return this.in("running").filter((s) => !s.live);
+    return this.where((s) => s.state === "running" && !s.live);
+  }
+
+  // Asked on every turn of a run's driver: plain loops, no intermediate arrays.
+  private where(test: (s: StepCall) => boolean): StepCall[] {
+    const out: StepCall[] = [];
+    for (const s of this.byCall.values()) if (test(s)) out.push(s);
+    return out;
   }
 }

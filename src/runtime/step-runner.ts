@@ -148,11 +148,13 @@ function retryDelay(call: StepCall, err: unknown, now: number): number {
 
 /**
  * The step attempts a run has running. Each outcome is handed on unless it came too late: the run
- * stopped or ended (its signal aborted), or the attempt was settled or superseded meanwhile.
+ * stopped or ended, or the attempt was settled or superseded meanwhile.
  */
 export class RunningSteps {
   private readonly running = new Set<StepCall>();
-  private readonly abort = new AbortController();
+  /** The run's signal, made with the first attempt: a run ending with no step running needs none. */
+  private abort: AbortController | undefined;
+  private stopped: Error | undefined;
 
   constructor(
     private readonly exec: Execution,
@@ -167,15 +169,24 @@ export class RunningSteps {
 
   start(call: StepCall): void {
     this.running.add(call);
+    if (!this.abort) {
+      this.abort = new AbortController();
+      if (this.stopped) this.abort.abort(this.stopped);
+    }
     void runStepAttempt(this.exec, call, this.clock, this.abort.signal, this.intercept).then((outcome) => {
       this.running.delete(call);
-      if (this.abort.signal.aborted || call.state !== "running" || call.attempt !== outcome.attempt) return;
+      if (this.stopped || call.state !== "running" || call.attempt !== outcome.attempt) return;
       this.onOutcome(outcome);
     });
   }
 
-  /** Aborts every attempt's signal: the run stopped or ended. */
+  /** Aborts the signal of every attempt still running: the run stopped or ended. */
   abortAll(reason: string): void {
-    this.abort.abort(new Error(reason));
+    if (this.stopped) return;
+    // Only a running attempt listens: a run that ends between steps is spared an Error (a stack trace).
+    this.stopped = this.running.size > 0 ? new Error(reason) : STOPPED;
+    if (this.running.size > 0) this.abort?.abort(this.stopped);
   }
 }
+
+const STOPPED = new Error("the run stopped");
