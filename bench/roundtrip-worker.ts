@@ -7,7 +7,7 @@
  *  - `rss` → `rss {rss}`; and it sends `batch {n}` from the iterating run's step.
  */
 import { createLatch } from "../src/index.js";
-import { signalsFor } from "../src/runtime/signals.js";
+import { signalsFor } from "../src/client/signals.js";
 import { serveParent, toParent } from "./child-process.js";
 import { BENCH_WORKER, roundtripWorkflows } from "./roundtrip-workflows.js";
 

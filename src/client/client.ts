@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from "../clock.js";
 import {
   ClosedError,
   deserializeError,
@@ -20,8 +21,6 @@ import type { Actor } from "../replay/events.js";
 import { decodeEvent, type RunEvent } from "../replay/run-event.js";
 import { checkToken, isDefaultToken } from "../replay/token.js";
 import { decodeValue, encodeValue } from "../replay/values.js";
-import { type Clock, systemClock } from "../runtime/clock.js";
-import { type Signals, signalsFor } from "../runtime/signals.js";
 import { validateAgainstJsonSchema } from "../schema/json-validate.js";
 import { parseWithSchema } from "../schema/standard.js";
 import {
@@ -45,6 +44,7 @@ import type { Workflow } from "../workflow/define-workflow.js";
 import { definedHookNames, definedHookSchema } from "../workflow/hook.js";
 import { actorOf } from "./actor.js";
 import { DEFAULT_DELIVERY_WAIT_MS, waitForDelivery } from "./delivery.js";
+import { type Signals, signalsFor } from "./signals.js";
 
 /** A run as clients see it: values decoded from JSON. Times are ms since the epoch. */
 export interface RunInfo {

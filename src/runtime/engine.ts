@@ -1,4 +1,5 @@
 import { Client } from "../client/client.js";
+import { type Clock, systemClock } from "../clock.js";
 import { InvalidArgumentError, serializeError, UnknownWorkflowError } from "../errors.js";
 import { newWorkerId } from "../ids.js";
 import { composeInterceptors } from "../interceptors/compose.js";
@@ -11,7 +12,6 @@ import { type Duration, parseDuration } from "../replay/duration.js";
 import type { HookState } from "../replay/hook-state.js";
 import { openStore, type StoreSpec } from "../stores/open.js";
 import type { Workflow } from "../workflow/define-workflow.js";
-import { type Clock, systemClock } from "./clock.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { checkWorkerOptions, Worker, type WorkerOptions } from "./worker.js";
 import { workflowRegistry } from "./workflow-registry.js";

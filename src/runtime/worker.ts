@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import type { Signals } from "../client/signals.js";
+import type { Clock } from "../clock.js";
 import { InvalidArgumentError, serializeError } from "../errors.js";
 import { newHookId } from "../ids.js";
 import type { LifecycleDispatcher } from "../lifecycle/dispatcher.js";
@@ -9,11 +11,9 @@ import { decodeValue } from "../replay/values.js";
 import type { ClaimedRun } from "../store/records.js";
 import type { Store, StoreChange } from "../store/store.js";
 import type { Workflow } from "../workflow/define-workflow.js";
-import type { Clock } from "./clock.js";
 import { CommitQueue } from "./commit-queue.js";
 import type { Logger } from "./logger.js";
 import { RunDriver } from "./run-driver.js";
-import type { Signals } from "./signals.js";
 import type { Intercept } from "./step-runner.js";
 import { WarmCache } from "./warm-cache.js";
 

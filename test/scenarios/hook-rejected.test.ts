@@ -8,7 +8,7 @@ import {
   PayloadValidationError,
   step,
 } from "../../src/index.js";
-import { signalsFor } from "../../src/runtime/signals.js";
+import { signalsFor } from "../../src/client/signals.js";
 import { createTestLatch, type TestLatch } from "../../src/testing/index.js";
 import { failure } from "../support/failure.js";
 
