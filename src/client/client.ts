@@ -41,9 +41,11 @@ import {
 import type { Store } from "../store/store.js";
 import { openStore, type StoreSpec } from "../stores/open.js";
 import type { Workflow } from "../workflow/define-workflow.js";
-import { definedHookNames, definedHookSchema } from "../workflow/hook.js";
 import { actorOf } from "./actor.js";
 import { DEFAULT_DELIVERY_WAIT_MS, waitForDelivery } from "./delivery.js";
+import { readEnvironment } from "./environment.js";
+import { HookSchemas, type NamedHookSchema } from "./hook-schemas.js";
+import { PublicUrl } from "./public-url.js";
 import { type Signals, signalsFor } from "./signals.js";
 
 /** A run as clients see it: values decoded from JSON. Times are ms since the epoch. */
@@ -123,12 +125,30 @@ export interface ClientOptions {
   /** A Store, or a URL: "sqlite:.latch/latch.db" (default, or LATCH_DATABASE_URL), "sqlite::memory:". */
   store?: StoreSpec;
   /**
+   * Hook definitions (what defineHook() returns) whose own Standard Schema `resumeHook` checks
+   * here, before recording, on top of the JSON Schema stored with the hook: a payload failing a
+   * refinement is refused at once (`recorded: false`) instead of turned down by the worker later.
+   * @example await createClient({ hookDefinitions: [approval] })
+   */
+  hookDefinitions?: readonly NamedHookSchema[];
+  /**
+   * The base URL webhooks are reached at, for `webhookUrl()`. Default LATCH_PUBLIC_URL, else the
+   * address of a server started on this client (startServer), else http://127.0.0.1:8787.
+   */
+  publicUrl?: string;
+  /**
    * false: refuse a SQLite file that does not exist (StoreNotFoundError) instead of making an empty
    * database — for processes that only read or resume, where a mistyped path should fail loudly
    * (the CLI's read commands pass false). Default true.
    */
   create?: boolean;
   clock?: Clock;
+}
+
+/** What a client knows beyond its store, settled at the edge (createClient, createLatch). */
+export interface ClientContext {
+  hookSchemas?: HookSchemas;
+  publicUrl?: PublicUrl;
 }
 
 /**
@@ -173,12 +193,36 @@ export class Client {
     count: (filter: HookCountFilter = {}): Promise<HookCounts> => this.store.countHooks(filter),
   };
 
+  /** The hook definitions whose own schema checks payloads here (see ClientOptions.hookDefinitions). */
+  protected readonly hookSchemas: HookSchemas;
+  /** Where this client's webhooks are reached (see ClientOptions.publicUrl). */
+  protected readonly publicUrl: PublicUrl;
+
   constructor(
     readonly store: Store,
     readonly clock: Clock = systemClock,
     private readonly ownsStore = false,
+    context: ClientContext = {},
   ) {
     this.signals = signalsFor(store);
+    this.hookSchemas = context.hookSchemas ?? new HookSchemas();
+    this.publicUrl = context.publicUrl ?? new PublicUrl();
+  }
+
+  /**
+   * The URL a webhook is reached at from outside, by its token: `<public URL>/webhooks/<token>`.
+   * @example console.log(`curl -X POST ${client.webhookUrl(hook.token)}`)
+   */
+  webhookUrl(token: string): string {
+    return this.publicUrl.webhookUrl(token);
+  }
+
+  /**
+   * @internal startServer tells the client it serves where it is reached: that address becomes the
+   * base of webhook URLs unless `publicUrl` (or LATCH_PUBLIC_URL) was given.
+   */
+  servedAt(url: string): void {
+    this.publicUrl.servedAt(url);
   }
 
   /** Starts a run of the workflow (by name or definition) with these arguments; it is persisted before this returns. */
@@ -277,8 +321,9 @@ export class Client {
 
   /**
    * Sends a payload to the hook with this token. The payload is validated (against the schema
-   * stored with the hook, and the hook's own Standard Schema where this process defined it) and
-   * recorded before this returns: nothing is lost if no worker is running.
+   * stored with the hook, and the hook's own Standard Schema where this client knows its definition:
+   * `hookDefinitions`, or in a latch a hook its runs created) and recorded before this returns:
+   * nothing is lost if no worker is running.
    *
    * @throws HookNotFoundError, HookExpiredError, HookDisposedError, PayloadValidationError,
    *   IdempotencyConflictError (nothing recorded).
@@ -333,7 +378,7 @@ export class Client {
     const json = encodeValue(payload, "payload");
     // One round trip when the hook has no schema; else the store answers with the hook, the
     // payload is validated against it, and sent again naming the hook it was validated against.
-    const schemaNames = definedHookNames();
+    const schemaNames = this.hookSchemas.names();
     let validatedHookId: string | undefined;
     let out: ResumeOutcome;
     for (;;) {
@@ -349,7 +394,7 @@ export class Client {
       });
       if (out.status !== "validate") break;
       validateAgainstJsonSchema(out.hook.schema, payload, token);
-      const own = definedHookSchema(out.hook.name);
+      const own = this.hookSchemas.get(out.hook.name);
       if (own) await parseWithSchema(own, payload, token);
       validatedHookId = out.hook.hookId;
     }
@@ -496,10 +541,21 @@ export function toRunInfo(run: RunRecord): RunInfo {
 
 /**
  * Opens a client on a store (URL or Store). With no store: LATCH_DATABASE_URL, else sqlite:.latch/latch.db.
- * @throws StoreNotFoundError with `create: false` when the SQLite file does not exist.
- * @example const client = await createClient({ store: process.env.LATCH_DATABASE_URL, create: false });
+ * @throws StoreNotFoundError with `create: false` when the SQLite file does not exist;
+ *   InvalidArgumentError for a `publicUrl` or `hookDefinitions` entry that is not one.
+ * @example const client = await createClient({ store: "sqlite:.latch/latch.db", create: false });
  */
 export async function createClient(options: ClientOptions = {}): Promise<Client> {
-  const store = await openStore(options.store, { create: options.create });
-  return new Client(store, options.clock ?? systemClock, typeof options.store !== "object");
+  const env = readEnvironment();
+  // Checked before the store is opened: a refused option leaves no database behind.
+  const context: ClientContext = {
+    hookSchemas: new HookSchemas(options.hookDefinitions),
+    // LATCH_PUBLIC_URL is only shown by a client, so a malformed one is not refused here.
+    publicUrl: new PublicUrl(
+      options.publicUrl ?? env.publicUrl,
+      options.publicUrl === undefined ? undefined : "publicUrl",
+    ),
+  };
+  const store = await openStore(options.store ?? env.databaseUrl, { create: options.create });
+  return new Client(store, options.clock ?? systemClock, typeof options.store !== "object", context);
 }
