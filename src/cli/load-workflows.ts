@@ -2,9 +2,10 @@ import { existsSync } from "node:fs";
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { NamedHookSchema } from "../client/hook-schemas.js";
+import { EXIT } from "../error-answers.js";
 import { isStandardSchema } from "../schema/standard.js";
 import type { Workflow } from "../workflow/define-workflow.js";
-import { EXIT, ExitError, UsageError } from "./exit-codes.js";
+import { ExitError, UsageError } from "./exit-codes.js";
 
 const TS = new Set([".ts", ".mts", ".cts", ".tsx"]);
 

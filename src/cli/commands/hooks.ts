@@ -1,5 +1,6 @@
 import { userInfo } from "node:os";
 import type { Client, HookInfo } from "../../client/client.js";
+import { EXIT } from "../../error-answers.js";
 import {
   HookDisposedError,
   HookExpiredError,
@@ -8,7 +9,7 @@ import {
 } from "../../errors.js";
 import type { HookStatus } from "../../store/records.js";
 import { type GlobalOptions, withClient } from "../context.js";
-import { EXIT, ExitError, InterruptedError, UsageError } from "../exit-codes.js";
+import { ExitError, InterruptedError, UsageError } from "../exit-codes.js";
 import { hint, shellQuote, webhookHint } from "../hints.js";
 import { enumOption, interactive, intOption, parseJsonOption, readJsonFile } from "../inputs.js";
 import { compact, print, printJson, table, time } from "../output.js";

@@ -1,7 +1,8 @@
 import type { Client, RunInfo } from "../../client/client.js";
+import { EXIT } from "../../error-answers.js";
 import { isTerminal } from "../../store/records.js";
 import { type GlobalOptions, withClient } from "../context.js";
-import { EXIT, ExitError, InterruptedError, UsageError } from "../exit-codes.js";
+import { ExitError, InterruptedError, UsageError } from "../exit-codes.js";
 import { hint, shellQuote, webhookHint } from "../hints.js";
 import { interactive, parseJsonOption } from "../inputs.js";
 import { compact, print, printJson } from "../output.js";
