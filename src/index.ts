@@ -1,13 +1,9 @@
-export type {
-  ClientOptions,
-  EventPage,
-  EventPageFilter,
-  HookInfo,
-  ResumeOptions,
-  ResumeResult,
-  RunInfo,
-} from "./client/client.js";
-export { Client, createClient, RunHandle } from "./client/client.js";
+export type { ClientOptions } from "./client/client.js";
+export { Client, createClient } from "./client/client.js";
+export type { EventPage, EventPageFilter } from "./client/event-page.js";
+export type { ResumeOptions, ResumeResult } from "./client/resume-options.js";
+export { RunHandle } from "./client/run-handle.js";
+export type { HookInfo, RunInfo } from "./client/run-info.js";
 export type { Clock } from "./clock.js";
 export type { PayloadIssue, SerializedError } from "./errors.js";
 export {

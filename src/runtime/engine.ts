@@ -1,7 +1,7 @@
-import { Client, type ClientContext } from "../client/client.js";
+import { Client } from "../client/client.js";
+import { type ClientContext, clientContext } from "../client/client-context.js";
 import { readEnvironment } from "../client/environment.js";
-import { HookSchemas, type NamedHookSchema } from "../client/hook-schemas.js";
-import { PublicUrl } from "../client/public-url.js";
+import type { NamedHookSchema } from "../client/hook-schemas.js";
 import { type Clock, systemClock } from "../clock.js";
 import { InvalidArgumentError, serializeError, UnknownWorkflowError } from "../errors.js";
 import { newWorkerId } from "../ids.js";
@@ -74,7 +74,7 @@ export class Latch extends Client {
     options: LatchOptions,
     ownsStore: boolean,
     byName: Map<string, Workflow> = workflowRegistry(options.workflows),
-    context: ClientContext = latchContext(options, {}),
+    context: ClientContext = clientContext(options, {}, "latch"),
   ) {
     const clock = options.clock ?? systemClock;
     super(store, clock, ownsStore, context);
@@ -172,7 +172,7 @@ export async function createLatch(options: LatchOptions): Promise<Latch> {
   checkPlugins(options.plugins);
   const registry = workflowRegistry(options.workflows);
   const env = readEnvironment();
-  const context = latchContext(options, env);
+  const context = clientContext(options, env, "latch");
   const ownsStore = typeof options.store !== "object";
   const store = await openStore(options.store ?? env.databaseUrl);
   let latch: Latch;
@@ -188,14 +188,4 @@ export async function createLatch(options: LatchOptions): Promise<Latch> {
     latch.worker.start();
   }
   return latch;
-}
-
-/** The client side of a latch: its hook definitions and public URL (given, else from the environment). */
-function latchContext(options: LatchOptions, env: { publicUrl?: string }): ClientContext {
-  const publicUrl = options.publicUrl ?? env.publicUrl;
-  return {
-    hookSchemas: new HookSchemas(options.hookDefinitions),
-    // A latch gives its URL out in webhooks: a malformed one is refused, naming where it came from.
-    publicUrl: new PublicUrl(publicUrl, options.publicUrl === undefined ? "LATCH_PUBLIC_URL" : "publicUrl"),
-  };
 }

@@ -1,5 +1,6 @@
 import { userInfo } from "node:os";
-import type { Client, HookInfo } from "../../client/client.js";
+import type { Client } from "../../client/client.js";
+import type { HookInfo } from "../../client/run-info.js";
 import { EXIT } from "../../error-answers.js";
 import {
   HookDisposedError,

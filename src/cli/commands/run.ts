@@ -1,4 +1,5 @@
-import type { Client, RunInfo } from "../../client/client.js";
+import type { Client } from "../../client/client.js";
+import type { RunInfo } from "../../client/run-info.js";
 import { EXIT } from "../../error-answers.js";
 import { isTerminal } from "../../store/records.js";
 import { type GlobalOptions, withClient } from "../context.js";

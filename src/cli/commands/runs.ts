@@ -1,4 +1,5 @@
-import type { Client, RunInfo } from "../../client/client.js";
+import type { Client } from "../../client/client.js";
+import type { RunInfo } from "../../client/run-info.js";
 import { RunNotFoundError } from "../../errors.js";
 import { isTerminal, RUN_STATUSES } from "../../store/records.js";
 import { type GlobalOptions, withClient } from "../context.js";
