@@ -111,22 +111,10 @@ describe("the public URL", () => {
       const run = await latch.start(published);
       return latch.handle<string>(run.id).result();
     };
-    const a = keep(
-      await createLatch({
-        workflows: [published],
-        store: db("url-a"),
-        logger: silentLogger,
-        publicUrl: "https://a.example/hooks/",
-      }),
-    );
-    const b = keep(
-      await createLatch({
-        workflows: [published],
-        store: db("url-b"),
-        logger: silentLogger,
-        publicUrl: "https://b.example",
-      }),
-    );
+    const serving = async (name: string, publicUrl: string) =>
+      keep(await createLatch({ workflows: [published], store: db(name), logger: silentLogger, publicUrl }));
+    const a = await serving("url-a", "https://a.example/hooks/");
+    const b = await serving("url-b", "https://b.example");
     expect(await urlOf(a)).toMatch(/^https:\/\/a\.example\/hooks\/webhooks\/whk_/);
     expect(await urlOf(b)).toMatch(/^https:\/\/b\.example\/webhooks\/whk_/);
     expect(a.webhookUrl("whk_x")).toBe("https://a.example/hooks/webhooks/whk_x");

@@ -31,7 +31,7 @@ export async function dev(file: string, opts: ServeOptions & { start?: string; i
   const { workflows, hookDefinitions } = await loadWorkflows(file);
   const plugins = await configuredPlugins();
   const { createLatch } = await import("../../runtime/engine.js");
-  const { generateApiKey, parseApiKeys } = await import("../../server/auth.js");
+  const { generateApiKey } = await import("../../server/auth.js");
   // The hooks a file defines: their payloads are checked with their own schema here from the start.
   const latch = await createLatch({
     workflows,
@@ -40,7 +40,7 @@ export async function dev(file: string, opts: ServeOptions & { start?: string; i
     plugins,
     publicUrl: opts.publicUrl,
   });
-  const keys = [...(opts.apiKey ?? []), ...parseApiKeys(process.env.LATCH_API_KEYS)];
+  const keys = await apiKeysOf(opts);
   if (keys.length === 0) keys.push(generateApiKey());
   const server = await listen(latch, opts, keys);
   const db = databaseShown(opts);
@@ -89,8 +89,7 @@ export async function worker(file: string, opts: GlobalOptions & { concurrency?:
 /** `latch serve`: the HTTP server alone (no workflow code), for a store that workers elsewhere run. */
 export async function serve(opts: ServeOptions) {
   checkPublicUrlOption(opts);
-  const { parseApiKeys } = await import("../../server/auth.js");
-  const keys = [...(opts.apiKey ?? []), ...parseApiKeys(process.env.LATCH_API_KEYS)];
+  const keys = await apiKeysOf(opts);
   if (keys.length === 0) {
     throw new UsageError(
       "--api-key",
@@ -106,6 +105,12 @@ export async function serve(opts: ServeOptions) {
   await untilSignal();
   await server.close();
   await client.close();
+}
+
+/** The API keys: --api-key, then LATCH_API_KEYS. */
+async function apiKeysOf(opts: ServeOptions): Promise<string[]> {
+  const { parseApiKeys } = await import("../../server/auth.js");
+  return [...(opts.apiKey ?? []), ...parseApiKeys(process.env.LATCH_API_KEYS)];
 }
 
 /** --public-url is refused before anything starts (exit 2), naming the flag. */
