@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
+import type { Clock } from "../clock.js";
 import { serializeError } from "../errors.js";
-import { newHookId } from "../ids.js";
+import { handlerRunId, newHookId } from "../ids.js";
 import { Execution } from "../replay/execution.js";
 import { decodeValue, encodeValue } from "../replay/values.js";
-import type { Clock } from "../runtime/clock.js";
 import type { Logger } from "../runtime/logger.js";
 import type { OutboxEntry } from "../store/records.js";
 import type { Store } from "../store/store.js";
@@ -217,7 +217,7 @@ export class LifecycleDispatcher {
   /** A workflow handler runs as its own run, with an id derived from the delivery: redelivery starts nothing new. */
   private async startHandlerRun(handler: Workflow, d: PreparedDelivery): Promise<void> {
     await this.register(handler, d);
-    const id = `run_${d.id.slice(4).replace(/[^A-Za-z0-9_]/g, "_")}`;
+    const id = handlerRunId(d.id);
     if (await this.deps.store.getRun(id)) return;
     try {
       await this.deps.store.createRun({

@@ -55,6 +55,11 @@ export class Execution {
     private readonly host: ExecutionHost,
   ) {}
 
+  /** The run context of the engine executing this run (see RunServices). */
+  get services(): RunServices | undefined {
+    return this.host.services;
+  }
+
   /**
    * Starts the workflow function and re-executes it against its log, one event at a time.
    * Afterwards the execution is live: new calls become commands.
@@ -390,6 +395,20 @@ export interface ExecutionHost {
   newHookId(): string;
   random(): number;
   randomUUID(): string;
+  /** What the engine running the workflow offers its code; absent when nothing runs it (a bare replay). */
+  services?: RunServices;
+}
+
+/**
+ * The engine's side of the run context: per engine, never process-wide, so two latches in one
+ * process keep their own settings (and a workflow from another copy of latch reaches them through
+ * the execution it runs in).
+ */
+export interface RunServices {
+  /** The base of the webhook URLs this engine gives out, such as "https://hooks.example.com". */
+  publicUrl(): string;
+  /** A run created a hook of a definition (defineHook): the engine's resumeHook checks payloads with its schema. */
+  hookDefined(name: string, schema: StandardSchemaV1): void;
 }
 
 export type StepFn = (ctx: StepContext) => unknown;

@@ -1,3 +1,5 @@
+import type { Signals } from "../client/signals.js";
+import type { Clock } from "../clock.js";
 import { NonDeterminismError, type SerializedError, serializeError } from "../errors.js";
 import { listOf, type PreparedDelivery } from "../lifecycle/dispatcher.js";
 import { deliveriesFor } from "../lifecycle/transitions.js";
@@ -9,10 +11,8 @@ import { encodeValue } from "../replay/values.js";
 import type { CommitResult, HookRegistration, InboxRecord, RunCommit, RunStatus } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Workflow } from "../workflow/define-workflow.js";
-import type { Clock } from "./clock.js";
 import type { CommitQueue } from "./commit-queue.js";
 import type { Logger } from "./logger.js";
-import type { Signals } from "./signals.js";
 import { type Intercept, runStepAttempt } from "./step-runner.js";
 
 export interface DriverDeps {

@@ -1,19 +1,19 @@
 import { randomUUID } from "node:crypto";
+import type { Signals } from "../client/signals.js";
+import type { Clock } from "../clock.js";
 import { InvalidArgumentError, serializeError } from "../errors.js";
 import { newHookId } from "../ids.js";
 import type { LifecycleDispatcher } from "../lifecycle/dispatcher.js";
 import type { LatchEvent } from "../replay/events.js";
-import { Execution } from "../replay/execution.js";
+import { Execution, type RunServices } from "../replay/execution.js";
 import type { HookState } from "../replay/hook-state.js";
 import { decodeValue } from "../replay/values.js";
 import type { ClaimedRun } from "../store/records.js";
 import type { Store, StoreChange } from "../store/store.js";
 import type { Workflow } from "../workflow/define-workflow.js";
-import type { Clock } from "./clock.js";
 import { CommitQueue } from "./commit-queue.js";
 import type { Logger } from "./logger.js";
 import { RunDriver } from "./run-driver.js";
-import type { Signals } from "./signals.js";
 import type { Intercept } from "./step-runner.js";
 import { WarmCache } from "./warm-cache.js";
 
@@ -100,6 +100,8 @@ export interface WorkerDeps {
   onHookRegistered?: (hook: HookState) => void | Promise<void>;
   intercept: Intercept;
   dispatcher: LifecycleDispatcher;
+  /** The engine's run context, handed to every execution (webhook URLs, hook definitions). */
+  services?: RunServices;
 }
 
 /**
@@ -442,6 +444,7 @@ export class Worker {
         newHookId,
         random: Math.random,
         randomUUID,
+        services: this.deps.services,
       });
       // A fresh run's log is just run.created: no need to read it.
       const events = run.seq === 1 ? [] : await this.deps.store.readEvents(run.id);
