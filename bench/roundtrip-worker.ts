@@ -6,8 +6,9 @@
  *    bench times resume → completion without polling the database;
  *  - `rss` → `rss {rss}`; and it sends `batch {n}` from the iterating run's step.
  */
+
+import { signalsFor } from "../src/client/signals.js";
 import { createLatch } from "../src/index.js";
-import { signalsFor } from "../src/runtime/signals.js";
 import { serveParent, toParent } from "./child-process.js";
 import { BENCH_WORKER, roundtripWorkflows } from "./roundtrip-workflows.js";
 

@@ -24,8 +24,7 @@ export const orderApproval = defineWorkflow("order_approval", async (orderId: st
   const decision = await managerApproval.create({
     timeout: "7d",
     metadata: { orderId },
-    onCreated: (token) =>
-      console.log(`  (notify) approval needed — resume with: latch hooks resume ${token}`),
+    onCreated: (token) => console.log(`  (notify) approval needed for hook ${token}`),
   });
   if (!decision.approved) return { orderId, status: "cancelled", reason: decision.comments ?? "rejected" };
   return step("fulfil_order", () => ({ ...order, status: "fulfilled", approvedBy: decision.reviewer }));

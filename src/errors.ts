@@ -56,8 +56,7 @@ export class LatchError extends Error {
     // biome-ignore lint/complexity/noThisInStatic: subclasses inherit is() and must match themselves
     const cls = this as unknown as { code: string; [Symbol.hasInstance](v: unknown): boolean };
     if (err instanceof (cls as unknown as T)) return true;
-    const codes = (err as { [CODES]?: unknown } | null)?.[CODES];
-    return Array.isArray(codes) && codes.includes(cls.code);
+    return errorCodes(err).includes(cls.code);
   }
 
   /** Extra fields kept when the error is written to the event log. */
@@ -419,6 +418,15 @@ export class NotALatchDatabaseError extends StoreError {
 /** The engine or client was used after close(). */
 export class ClosedError extends LatchError {
   static override readonly code: string = "CLOSED";
+}
+
+/**
+ * The codes an error carries, its own first, then its parent classes' (`["STORE_NOT_FOUND",
+ * "STORE_UNAVAILABLE", "STORE_ERROR", "LATCH_ERROR"]`); none for anything but a LatchError.
+ */
+export function errorCodes(err: unknown): readonly string[] {
+  const codes = (err as { [CODES]?: unknown } | null)?.[CODES];
+  return Array.isArray(codes) ? codes : [];
 }
 
 const KNOWN: Record<string, new (...args: any[]) => LatchError> = {};

@@ -1,13 +1,10 @@
-export type {
-  ClientOptions,
-  EventPage,
-  EventPageFilter,
-  HookInfo,
-  ResumeOptions,
-  ResumeResult,
-  RunInfo,
-} from "./client/client.js";
-export { Client, createClient, RunHandle } from "./client/client.js";
+export type { ClientOptions } from "./client/client.js";
+export { Client, createClient } from "./client/client.js";
+export type { EventPage, EventPageFilter } from "./client/event-page.js";
+export type { ResumeOptions, ResumeResult } from "./client/resume-options.js";
+export { RunHandle } from "./client/run-handle.js";
+export type { HookInfo, RunInfo } from "./client/run-info.js";
+export type { Clock } from "./clock.js";
 export type { PayloadIssue, SerializedError } from "./errors.js";
 export {
   ClosedError,
@@ -57,7 +54,6 @@ export { parseDuration } from "./replay/duration.js";
 export type { EventRecord, LatchEvent } from "./replay/events.js";
 export type { RunEvent, RunEventOf } from "./replay/run-event.js";
 export { MAX_VALUE_DEPTH } from "./replay/values.js";
-export type { Clock } from "./runtime/clock.js";
 export type { LatchOptions } from "./runtime/engine.js";
 export { createLatch, Latch } from "./runtime/engine.js";
 export type { Logger } from "./runtime/logger.js";

@@ -1,4 +1,4 @@
-import { type Client, createClient } from "../client/client.js";
+import { type Client, type ClientOptions, createClient } from "../client/client.js";
 import { StoreNotFoundError } from "../errors.js";
 
 /** Options every command takes (set before or after the command name). */
@@ -26,9 +26,12 @@ export async function withClient<T>(opts: GlobalOptions, fn: (client: Client) =>
 }
 
 /** A client for a command that runs no workflow: a missing database is refused, unless --create. */
-export async function openClient(opts: GlobalOptions): Promise<Client> {
+export async function openClient(
+  opts: GlobalOptions,
+  more: Pick<ClientOptions, "publicUrl"> = {},
+): Promise<Client> {
   try {
-    return await createClient({ store: opts.db, create: Boolean(opts.create) });
+    return await createClient({ ...more, store: opts.db, create: Boolean(opts.create) });
   } catch (err) {
     if (!StoreNotFoundError.is(err)) throw err;
     throw new StoreNotFoundError(

@@ -1,8 +1,6 @@
 import { existsSync, realpathSync } from "node:fs";
 import { delimiter, dirname, join, relative, resolve, sep } from "node:path";
-import { publicBaseUrl } from "../workflow/webhook.js";
 import type { GlobalOptions } from "./context.js";
-import { shellQuote } from "./output.js";
 
 let cached: string | undefined;
 
@@ -70,10 +68,14 @@ export function localizeCommands(message: string): string {
 
 /**
  * How to send a webhook a request: it is resumed by an HTTP request to its URL, never by
- * `latch hooks resume`. `base` is the server's public address (LATCH_PUBLIC_URL, or the address of
- * the server this process runs), as the workflow gave the URL out.
+ * `latch hooks resume`. `url` is the webhook's as the client knows it (`client.webhookUrl(token)`:
+ * --public-url or LATCH_PUBLIC_URL, else the address of the server this process runs).
  */
-export function webhookHint(token: string, base = publicBaseUrl()): string {
-  const url = `${base.replace(/\/+$/, "")}/webhooks/${encodeURIComponent(token)}`;
+export function webhookHint(url: string): string {
   return `curl -sS -X POST ${shellQuote(url)} -H 'Content-Type: application/json' -d '{"hello":"world"}'`;
+}
+
+/** Quotes a value for a POSIX shell, so printed commands can be pasted as they are. */
+export function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
 }

@@ -1,17 +1,28 @@
 import { existsSync } from "node:fs";
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { NamedHookSchema } from "../client/hook-schemas.js";
+import { EXIT } from "../error-answers.js";
+import { isStandardSchema } from "../schema/standard.js";
 import type { Workflow } from "../workflow/define-workflow.js";
-import { EXIT, ExitError, UsageError } from "./exit-codes.js";
+import { ExitError, UsageError } from "./exit-codes.js";
 
 const TS = new Set([".ts", ".mts", ".cts", ".tsx"]);
 
+/** What a workflow file exports that the engine takes. */
+export interface LoadedFile {
+  workflows: Workflow[];
+  /** Its hook definitions (defineHook): the engine checks their payloads with their own schema. */
+  hookDefinitions: NamedHookSchema[];
+}
+
 /**
  * Imports a user's workflow file — TypeScript too, without a build step (through tsx's loader) —
- * and returns every workflow it exports (as named exports, a `workflows` array, or the default).
- * @example const workflows = await loadWorkflows("examples/order-approval.ts");
+ * and returns every workflow and hook definition it exports (as named exports, in an array such as
+ * `workflows`, or the default).
+ * @example const { workflows } = await loadWorkflows("examples/order-approval.ts");
  */
-export async function loadWorkflows(file: string): Promise<Workflow[]> {
+export async function loadWorkflows(file: string): Promise<LoadedFile> {
   const path = resolve(file);
   if (!existsSync(path))
     throw new UsageError(
@@ -36,9 +47,12 @@ export async function loadWorkflows(file: string): Promise<Workflow[]> {
     throw loadFailed(path, err);
   }
   const found = new Map<string, Workflow>();
+  const hooks = new Map<string, NamedHookSchema>();
   const consider = (v: unknown) => {
-    if (isWorkflow(v)) found.set(v.name, v);
-    else if (Array.isArray(v)) for (const w of v.filter(isWorkflow)) found.set(w.name, w);
+    for (const item of Array.isArray(v) ? v : [v]) {
+      if (isWorkflow(item)) found.set(item.name, item);
+      else if (isHookDefinition(item)) hooks.set(item.name, item);
+    }
   };
   for (const value of Object.values(mod)) consider(value);
   // A CommonJS module's exports arrive as the namespace's default.
@@ -52,12 +66,23 @@ export async function loadWorkflows(file: string): Promise<Workflow[]> {
       'Export them: export const myFlow = defineWorkflow("my_flow", async () => { … }).',
     );
   }
-  return [...found.values()];
+  return { workflows: [...found.values()], hookDefinitions: [...hooks.values()] };
 }
 
 function isWorkflow(v: unknown): v is Workflow {
   const w = v as Partial<Workflow> | null;
   return typeof w === "object" && w !== null && typeof w.name === "string" && typeof w.fn === "function";
+}
+
+function isHookDefinition(v: unknown): v is NamedHookSchema {
+  const h = v as { name?: unknown; schema?: unknown; create?: unknown } | null;
+  return (
+    typeof h === "object" &&
+    h !== null &&
+    typeof h.name === "string" &&
+    typeof h.create === "function" &&
+    isStandardSchema(h.schema)
+  );
 }
 
 function loadFailed(path: string, err: unknown): ExitError {

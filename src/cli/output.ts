@@ -62,11 +62,6 @@ export function compact(value: unknown, max = 120): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-/** Quotes a value for a POSIX shell, so printed commands can be pasted as they are. */
-export function shellQuote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", "'\\''")}'`;
-}
-
 /** Reports an error on stderr (as JSON with --json) and returns the exit code it maps to. */
 export function reportError(err: unknown, json: boolean): number {
   const code = exitCodeOf(err);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { EXIT } from "./exit-codes.js";
+import { EXIT } from "../error-answers.js";
 import { reportError } from "./output.js";
 
 const EXIT_CODES = `

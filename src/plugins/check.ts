@@ -1,7 +1,7 @@
 import { InvalidArgumentError, NotImplementedError } from "../errors.js";
 import type { LatchPlugin } from "./types.js";
 
-/** Parts of a plugin that are declared in the contract but not implemented yet. */
+/** Parts of a plugin that the contract declares but this version does not run yet: refused, never ignored. */
 const NOT_YET = {
   triggers: "triggers (runs started per event)",
   nodes: "flow nodes",

@@ -9,6 +9,7 @@ import {
   type StepFn,
 } from "./calls.js";
 import type { EventOf, LatchEvent } from "./events.js";
+import type { ExecutionHost, RunServices } from "./execution-host.js";
 import { HookState } from "./hook-state.js";
 import { RunHooks } from "./run-hooks.js";
 import { RunSteps } from "./run-steps.js";
@@ -63,6 +64,11 @@ export class Execution {
   /** Whether any step of this run declared lifecycle hooks. */
   get hasStepLifecycle(): boolean {
     return this.steps.hasLifecycle;
+  }
+
+  /** The run context of the engine executing this run (see RunServices). */
+  get services(): RunServices | undefined {
+    return this.host.services;
   }
 
   /**
@@ -329,14 +335,6 @@ export class Execution {
     this.commands.push({ type: "value.recorded", callSeq, kind, value });
     return value;
   }
-}
-
-/** What an execution needs from the outside world (a clock, randomness), injected so tests control it. */
-export interface ExecutionHost {
-  now(): number;
-  newHookId(): string;
-  random(): number;
-  randomUUID(): string;
 }
 
 /** Waits until the code has done all it can with what it was given (all microtasks have run). */

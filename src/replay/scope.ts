@@ -16,7 +16,9 @@ export interface StepInfo {
 }
 
 // One storage per process, not per copy of latch: a workflow file that imports another install of
-// latch (or the sources under a built CLI) must still find the run the engine is executing.
+// latch (or the sources under a built CLI) must still find the run the engine is executing. It is
+// the only process-wide slot, and holds no settings: what a run needs from its engine (the webhook
+// URL, the hook definitions it reports) travels with the execution it leads to (RunServices).
 const KEY = Symbol.for("latch.scope");
 const shared = globalThis as Record<symbol, AsyncLocalStorage<Scope> | undefined>;
 shared[KEY] ??= new AsyncLocalStorage<Scope>();

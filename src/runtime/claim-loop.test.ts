@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { memoryStore, T0 } from "../../test/support/runtime-fixtures.js";
 import type { ClaimedRun } from "../store/records.js";
 import type { Store } from "../store/store.js";
+import type { VirtualClock } from "../testing/virtual-clock.js";
 import { ClaimLoop } from "./claim-loop.js";
-import type { VirtualClock } from "./clock.js";
 import { silentLogger } from "./logger.js";
 
 let store: Store;

@@ -1,7 +1,7 @@
+import type { Clock } from "../clock.js";
 import { serializeError } from "../errors.js";
 import type { ClaimedRun } from "../store/records.js";
 import type { Store } from "../store/store.js";
-import type { Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
 
 export interface ClaimLoopDeps {

@@ -1,4 +1,8 @@
 import { Client } from "../client/client.js";
+import { type ClientContext, clientContext } from "../client/client-context.js";
+import { readEnvironment } from "../client/environment.js";
+import type { NamedHookSchema } from "../client/hook-schemas.js";
+import { type Clock, systemClock } from "../clock.js";
 import { InvalidArgumentError, serializeError, UnknownWorkflowError } from "../errors.js";
 import { newWorkerId } from "../ids.js";
 import { composeInterceptors } from "../interceptors/compose.js";
@@ -11,7 +15,6 @@ import { type Duration, parseDuration } from "../replay/duration.js";
 import type { HookState } from "../replay/hook-state.js";
 import { openStore, type StoreSpec } from "../stores/open.js";
 import type { Workflow } from "../workflow/define-workflow.js";
-import { type Clock, systemClock } from "./clock.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { replayFromStore } from "./run-loader.js";
 import { Worker } from "./worker.js";
@@ -38,6 +41,17 @@ export interface LatchOptions {
   onHookError?: HookErrorReporter;
   /** A lifecycle handler still running after this is reported as failed; the next one runs. Default "30s". */
   hookTimeout?: Duration;
+  /**
+   * Hook definitions (defineHook) whose own schema `resumeHook` checks here before recording, also
+   * for hooks created before this process started or by another worker. Hooks this engine's runs
+   * create are known without it.
+   */
+  hookDefinitions?: readonly NamedHookSchema[];
+  /**
+   * The base URL of the webhooks this engine's runs create (`webhook.url`). Default LATCH_PUBLIC_URL,
+   * else the address of a server started on this latch (startServer), else http://127.0.0.1:8787.
+   */
+  publicUrl?: string;
   /** @internal used by latch/testing to answer and count hooks; a rejection fails the hook's run. */
   onHookRegistered?: (hook: HookState) => void | Promise<void>;
 }
@@ -62,9 +76,10 @@ export class Latch extends Client {
     options: LatchOptions,
     ownsStore: boolean,
     byName: Map<string, Workflow> = workflowRegistry(options.workflows),
+    context: ClientContext = clientContext(options, {}, "latch"),
   ) {
     const clock = options.clock ?? systemClock;
-    super(store, clock, ownsStore);
+    super(store, clock, ownsStore, context);
     this.byName = byName;
     const logger = options.logger ?? consoleLogger;
     const report: LifecycleErrorReporter =
@@ -107,6 +122,10 @@ export class Latch extends Client {
               onHookRegistered: options.onHookRegistered,
               intercept: composeInterceptors(interceptors, report),
               dispatcher: this.dispatcher,
+              services: {
+                publicUrl: () => this.publicUrl.base,
+                hookDefined: (name, schema) => this.hookSchemas.add(name, schema),
+              },
             },
             options.worker,
           );
@@ -159,11 +178,13 @@ export async function createLatch(options: LatchOptions): Promise<Latch> {
   checkWorkerOptions(options.worker);
   checkPlugins(options.plugins);
   const registry = workflowRegistry(options.workflows);
+  const env = readEnvironment();
+  const context = clientContext(options, env, "latch");
   const ownsStore = typeof options.store !== "object";
-  const store = await openStore(options.store);
+  const store = await openStore(options.store ?? env.databaseUrl);
   let latch: Latch;
   try {
-    latch = new Latch(store, options, ownsStore, registry);
+    latch = new Latch(store, options, ownsStore, registry, context);
   } catch (err) {
     // A refused option (such as a bad hookTimeout): do not leave the database open.
     if (ownsStore) await store.close().catch(() => undefined);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { memoryStore, T0 } from "../../test/support/runtime-fixtures.js";
 import type { Store } from "../store/store.js";
-import type { VirtualClock } from "./clock.js";
+import type { VirtualClock } from "../testing/virtual-clock.js";
 import { type LeaseHolder, LeaseKeeper } from "./lease-keeper.js";
 import type { Logger } from "./logger.js";
 

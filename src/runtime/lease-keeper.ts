@@ -1,6 +1,6 @@
+import type { Clock } from "../clock.js";
 import { serializeError } from "../errors.js";
 import type { Store } from "../store/store.js";
-import type { Clock } from "./clock.js";
 import type { Logger } from "./logger.js";
 
 /** A run the worker drives, as the lease keeper sees it. */

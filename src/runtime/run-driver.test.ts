@@ -1,19 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Signals } from "../client/signals.js";
 import { HookConflictError } from "../errors.js";
 import type { PreparedDelivery } from "../lifecycle/deliveries.js";
 import type { EventRecord } from "../replay/events.js";
 import type { StandardSchemaV1 } from "../schema/standard.js";
 import type { Store } from "../store/store.js";
 import { openStore } from "../stores/open.js";
+import { VirtualClock } from "../testing/virtual-clock.js";
 import { defineWorkflow, type Workflow } from "../workflow/define-workflow.js";
 import { createHook } from "../workflow/hook.js";
 import { step } from "../workflow/step.js";
-import { VirtualClock } from "./clock.js";
 import { CommitQueue } from "./commit-queue.js";
 import { silentLogger } from "./logger.js";
 import { type DriverEnd, RunDriver } from "./run-driver.js";
 import { RunLoader } from "./run-loader.js";
-import { Signals } from "./signals.js";
 
 const T0 = Date.UTC(2030, 0, 1);
 

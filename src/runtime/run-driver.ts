@@ -1,3 +1,5 @@
+import type { Signals } from "../client/signals.js";
+import type { Clock } from "../clock.js";
 import { NonDeterminismError, serializeError } from "../errors.js";
 import { liveDeliveries, type PreparedDelivery } from "../lifecycle/deliveries.js";
 import type { StepCall } from "../replay/calls.js";
@@ -7,7 +9,6 @@ import type { HookState } from "../replay/hook-state.js";
 import type { CommitResult, InboxRecord, RunCommit, RunStatus } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Workflow } from "../workflow/define-workflow.js";
-import type { Clock } from "./clock.js";
 import { CommitHold } from "./commit-hold.js";
 import { type CommitEnd, CommitPlanner } from "./commit-planner.js";
 import type { CommitQueue } from "./commit-queue.js";
@@ -15,7 +16,6 @@ import { HookNotices } from "./hook-notices.js";
 import type { Logger } from "./logger.js";
 import { PayloadFeed, rejection } from "./payload-feed.js";
 import { endEvents, endOfCode, type RunEnd } from "./run-end.js";
-import type { Signals } from "./signals.js";
 import { type Intercept, RunningSteps } from "./step-runner.js";
 
 export interface DriverDeps {

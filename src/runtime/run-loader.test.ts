@@ -3,10 +3,10 @@ import { memoryStore, T0 } from "../../test/support/runtime-fixtures.js";
 import type { LatchEvent } from "../replay/events.js";
 import type { ClaimedRun } from "../store/records.js";
 import type { Store } from "../store/store.js";
+import type { VirtualClock } from "../testing/virtual-clock.js";
 import { defineWorkflow } from "../workflow/define-workflow.js";
 import { createHook } from "../workflow/hook.js";
 import { step } from "../workflow/step.js";
-import type { VirtualClock } from "./clock.js";
 import { RunLoader, replayFromStore } from "./run-loader.js";
 
 const waiting = defineWorkflow({ name: "waiting", timeout: "1h" }, async () => {

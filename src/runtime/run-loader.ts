@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
+import type { Clock } from "../clock.js";
 import { newHookId } from "../ids.js";
 import type { EventRecord, LatchEvent } from "../replay/events.js";
 import { Execution } from "../replay/execution.js";
+import type { ExecutionHost, RunServices } from "../replay/execution-host.js";
 import { decodeValue } from "../replay/values.js";
 import type { ClaimedRun, RunRecord } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Workflow } from "../workflow/define-workflow.js";
-import type { Clock } from "./clock.js";
 import { WarmCache } from "./warm-cache.js";
 
 /** A claimed run ready to be driven. */
@@ -35,7 +36,13 @@ export class RunLoader {
   private readonly warm: WarmCache<Execution>;
 
   constructor(
-    private readonly deps: { store: Store; clock: Clock; workflows: ReadonlyMap<string, Workflow> },
+    private readonly deps: {
+      store: Store;
+      clock: Clock;
+      workflows: ReadonlyMap<string, Workflow>;
+      /** The engine's run context, handed to every execution (webhook URLs, hook definitions). */
+      services?: RunServices;
+    },
     warmCacheSize: number,
   ) {
     this.warm = new WarmCache(warmCacheSize);
@@ -52,7 +59,10 @@ export class RunLoader {
       const events = run.seq === 1 ? [] : await this.deps.store.readEvents(run.id);
       // A log that does not end suspended was cut off: its worker died (or lost its lease).
       crashed = run.seq > 1 && events.at(-1)?.type !== "run.suspended";
-      exec = await replayRun(workflow, run, events, () => this.deps.clock.now());
+      exec = await replayRun(workflow, run, events, {
+        now: () => this.deps.clock.now(),
+        services: this.deps.services,
+      });
     }
     const now = this.deps.clock.now();
     let intro: LatchEvent | "timed_out";
@@ -88,14 +98,23 @@ export class RunLoader {
   }
 }
 
-/** Re-executes a run of `workflow` from its log: a new execution, at the log's last position. */
+/**
+ * Re-executes a run of `workflow` from its log: a new execution, at the log's last position.
+ * `host.services`: the engine's run context, absent for a bare replay (the dispatcher's).
+ */
 export async function replayRun(
   workflow: Workflow,
   run: Pick<RunRecord, "id" | "input" | "seq">,
   events: readonly EventRecord[],
-  now: () => number,
+  host: Pick<ExecutionHost, "now" | "services">,
 ): Promise<Execution> {
-  const exec = new Execution(run.id, workflow.name, { now, newHookId, random: Math.random, randomUUID });
+  const exec = new Execution(run.id, workflow.name, {
+    now: host.now,
+    newHookId,
+    random: Math.random,
+    randomUUID,
+    services: host.services,
+  });
   await exec.begin(workflow.fn, decodeValue<unknown[]>(run.input) ?? [], events, run.seq);
   return exec;
 }
@@ -107,6 +126,8 @@ export function replayFromStore(
 ): (workflow: Workflow, runId: string) => Promise<Execution> {
   return async (workflow, runId) => {
     const [run, events] = await Promise.all([store.getRun(runId), store.readEvents(runId)]);
-    return replayRun(workflow, { id: runId, input: run?.input, seq: events.at(-1)?.seq ?? 0 }, events, now);
+    return replayRun(workflow, { id: runId, input: run?.input, seq: events.at(-1)?.seq ?? 0 }, events, {
+      now,
+    });
   };
 }

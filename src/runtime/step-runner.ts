@@ -1,3 +1,4 @@
+import type { Clock } from "../clock.js";
 import {
   FatalError,
   RetryableError,
@@ -12,7 +13,6 @@ import type { LatchEvent } from "../replay/events.js";
 import type { Execution } from "../replay/execution.js";
 import { runInScope } from "../replay/scope.js";
 import { encodeValue } from "../replay/values.js";
-import type { Clock } from "./clock.js";
 
 /** The composed interceptor chain around one step attempt. */
 export type Intercept = (

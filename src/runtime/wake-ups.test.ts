@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Signals } from "../client/signals.js";
 import type { Store } from "../store/store.js";
 import { openStore } from "../stores/open.js";
 import { silentLogger } from "./logger.js";
-import { Signals } from "./signals.js";
 import { type HeldRuns, type Kick, WakeUps } from "./wake-ups.js";
 
 const T0 = Date.UTC(2030, 0, 1);

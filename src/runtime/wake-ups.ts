@@ -1,7 +1,7 @@
+import type { Signals } from "../client/signals.js";
 import { serializeError } from "../errors.js";
 import type { Store, StoreChange } from "../store/store.js";
 import type { Logger } from "./logger.js";
-import type { Signals } from "./signals.js";
 
 /** What a driver is told to look at again. */
 export interface Kick {

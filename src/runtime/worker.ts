@@ -1,17 +1,18 @@
+import type { Signals } from "../client/signals.js";
+import type { Clock } from "../clock.js";
 import { serializeError } from "../errors.js";
 import type { LifecycleDispatcher } from "../lifecycle/dispatcher.js";
+import type { RunServices } from "../replay/execution-host.js";
 import type { HookState } from "../replay/hook-state.js";
 import type { ClaimedRun } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Workflow } from "../workflow/define-workflow.js";
 import { ClaimLoop } from "./claim-loop.js";
-import type { Clock } from "./clock.js";
 import { CommitQueue } from "./commit-queue.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import type { Logger } from "./logger.js";
 import { RunDriver } from "./run-driver.js";
 import { RunLoader } from "./run-loader.js";
-import type { Signals } from "./signals.js";
 import type { Intercept } from "./step-runner.js";
 import { type HeldRuns, type Kick, WakeUps } from "./wake-ups.js";
 import { resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
@@ -26,6 +27,8 @@ export interface WorkerDeps {
   onHookRegistered?: (hook: HookState) => void | Promise<void>;
   intercept: Intercept;
   dispatcher: LifecycleDispatcher;
+  /** The engine's run context, handed to every execution (webhook URLs, hook definitions). */
+  services?: RunServices;
 }
 
 /**
@@ -58,7 +61,10 @@ export class Worker {
     const { store, clock, logger, owner } = deps;
     const { leaseMs } = this.options;
     this.commits = new CommitQueue(store);
-    this.loader = new RunLoader({ store, clock, workflows: deps.workflows }, this.options.warmCacheSize);
+    this.loader = new RunLoader(
+      { store, clock, workflows: deps.workflows, services: deps.services },
+      this.options.warmCacheSize,
+    );
     this.claims = new ClaimLoop({
       store,
       clock,

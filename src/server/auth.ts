@@ -1,5 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
+import { newApiKey } from "../ids.js";
 import { HttpError, problemResponse, toProblem } from "./problem.js";
 
 /**
@@ -7,7 +8,7 @@ import { HttpError, problemResponse, toProblem } from "./problem.js";
  * secret scanners. @example const key = generateApiKey(); // "lk_3q2…"
  */
 export function generateApiKey(): string {
-  return `lk_${randomBytes(24).toString("base64url")}`;
+  return newApiKey();
 }
 
 /** Keys from a comma- or whitespace-separated list such as LATCH_API_KEYS. */

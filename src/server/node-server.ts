@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { checkPublicUrl } from "../client/public-url.js";
 import { InvalidArgumentError } from "../errors.js";
-import { setDefaultPublicUrl } from "../workflow/webhook.js";
 import { type AppOptions, createApp, type LatchApp } from "./app.js";
 import { boundUrl, isWildcardHost } from "./bind.js";
 
@@ -12,7 +12,11 @@ export interface ServerOptions extends Omit<AppOptions, "signal"> {
   port?: number;
   /** Default 127.0.0.1: reachable from this machine only. Bind wider on purpose, behind TLS. */
   host?: string;
-  /** The base URL webhooks are given out with (LATCH_PUBLIC_URL); default this server's address. */
+  /**
+   * The base URL webhooks are reached at, for the client served (and, when it is a latch, the
+   * webhooks its runs create), unless the client was given one (publicUrl, LATCH_PUBLIC_URL).
+   * Default this server's address.
+   */
   publicUrl?: string;
 }
 
@@ -47,6 +51,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       "Use a whole number from 0 to 65535 (0: any free port).",
     );
   }
+  // Before binding: a refused option leaves no server listening.
+  if (options.publicUrl !== undefined) checkPublicUrl(options.publicUrl, "publicUrl");
   const shutdown = new AbortController();
   const app = createApp({ ...options, signal: shutdown.signal });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -55,8 +61,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const bound = (server.address() as AddressInfo).port;
   const url = isWildcardHost(host) ? boundUrl("127.0.0.1", bound) : boundUrl(host, bound);
-  if (options.publicUrl !== undefined) new URL(options.publicUrl); // throws early on a malformed URL
-  setDefaultPublicUrl(options.publicUrl ?? url);
+  options.client.servedAt(options.publicUrl ?? url);
   return {
     url,
     boundUrl: boundUrl(host, bound),

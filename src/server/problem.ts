@@ -1,17 +1,5 @@
-import {
-  ClosedError,
-  HookConflictError,
-  HookDisposedError,
-  HookExpiredError,
-  HookNotFoundError,
-  IdempotencyConflictError,
-  InvalidArgumentError,
-  LatchError,
-  PayloadValidationError,
-  RunNotFoundError,
-  StoreError,
-  UnknownWorkflowError,
-} from "../errors.js";
+import { answerOf } from "../error-answers.js";
+import { InvalidArgumentError, LatchError, PayloadValidationError } from "../errors.js";
 
 /** An RFC 9457 problem document, as every error of the HTTP API is answered. */
 export interface Problem {
@@ -58,19 +46,12 @@ const TITLES: Record<number, string> = {
 };
 
 /**
- * The HTTP status of a typed error: bad input 400, unknown ids 404, a taken token or an idempotency
- * key reused with another payload 409, a hook that
- * takes no more payloads 410, a payload or workflow name that does not fit 422.
+ * The HTTP status of any thrown value: the HTTP layer's own errors, else the table the CLI shares
+ * (bad input 400, unknown ids 404, a taken token or a reused idempotency key 409, a hook that takes
+ * no more payloads 410, a payload or workflow name that does not fit 422, the store down 503).
  */
 export function statusOf(err: unknown): number {
-  if (err instanceof HttpError) return err.status;
-  if (PayloadValidationError.is(err) || UnknownWorkflowError.is(err)) return 422;
-  if (InvalidArgumentError.is(err)) return 400;
-  if (RunNotFoundError.is(err) || HookNotFoundError.is(err)) return 404;
-  if (HookExpiredError.is(err) || HookDisposedError.is(err)) return 410;
-  if (HookConflictError.is(err) || IdempotencyConflictError.is(err)) return 409;
-  if (StoreError.is(err) || ClosedError.is(err)) return 503;
-  return 500;
+  return err instanceof HttpError ? err.status : answerOf(err).status;
 }
 
 /**

@@ -1,7 +1,7 @@
-import { randomUUID } from "node:crypto";
 import type { Context, Hono } from "hono";
 import type { Client } from "../client/client.js";
 import { InvalidArgumentError, LatchError } from "../errors.js";
+import { newWebhookRequestId } from "../ids.js";
 import { isTerminal } from "../store/records.js";
 import {
   type NormalizedResponse,
@@ -112,7 +112,7 @@ function toWebhookRequest(c: Context, bytes: Uint8Array, now: number): WebhookRe
     headers[name] = value;
   });
   const request: WebhookRequest = {
-    id: `req_${randomUUID().replaceAll("-", "")}`,
+    id: newWebhookRequestId(),
     method: c.req.method,
     path: url.pathname,
     query,

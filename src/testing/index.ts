@@ -1,12 +1,12 @@
 import { MockPayloadError, PayloadValidationError } from "../errors.js";
 import type { HookState } from "../replay/hook-state.js";
 import { encodeValue } from "../replay/values.js";
-import { VirtualClock } from "../runtime/clock.js";
 import { createLatch, type Latch, type LatchOptions } from "../runtime/engine.js";
 import { silentLogger } from "../runtime/logger.js";
 import { validateAgainstJsonSchema } from "../schema/json-validate.js";
 import { parseWithSchema } from "../schema/standard.js";
 import type { Workflow } from "../workflow/define-workflow.js";
+import { VirtualClock } from "./virtual-clock.js";
 
 export { MockPayloadError, VirtualClock };
 

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "../errors.js";
 import { type Duration, parseDuration } from "../replay/duration.js";
+import type { Execution } from "../replay/execution.js";
 import type { HookState } from "../replay/hook-state.js";
 import { workflowExecution } from "../replay/scope.js";
 import {
@@ -45,7 +46,10 @@ export interface HookOptions<T = unknown> {
  * const { approved } = await hook;
  */
 export function createHook<T = unknown>(options: HookOptions<T> = {}): Hook<T> {
-  const execution = workflowExecution("createHook");
+  return hookHandle<T>(registerHook(workflowExecution("createHook"), options));
+}
+
+function registerHook<T>(execution: Execution, options: HookOptions<T>): HookState {
   if (options.schema !== undefined && !isStandardSchema(options.schema)) {
     throw new InvalidArgumentError(
       "schema",
@@ -53,7 +57,7 @@ export function createHook<T = unknown>(options: HookOptions<T> = {}): Hook<T> {
       "Pass a zod, valibot or arktype schema (any Standard Schema).",
     );
   }
-  const state = execution.callCreateHook({
+  return execution.callCreateHook({
     token: options.token,
     name: options.name,
     kind: "hook",
@@ -63,7 +67,6 @@ export function createHook<T = unknown>(options: HookOptions<T> = {}): Hook<T> {
     metadata: options.metadata,
     onCreated: options.onCreated,
   });
-  return hookHandle<T>(state);
 }
 
 /** Wraps a hook's state in the object the workflow sees. */
@@ -102,21 +105,6 @@ export interface HookDefinition<S extends StandardSchemaV1> {
   create(options?: Omit<HookOptions<InferOutput<S>>, "name" | "schema">): Hook<InferOutput<S>>;
 }
 
-// Shared by every copy of latch in the process, like the run scope.
-const sharedDefinitions = globalThis as Record<symbol, Map<string, StandardSchemaV1> | undefined>;
-sharedDefinitions[Symbol.for("latch.hook-definitions")] ??= new Map();
-const definitions: Map<string, StandardSchemaV1> = sharedDefinitions[Symbol.for("latch.hook-definitions")]!;
-
-/** The Standard Schema of a hook defined in this process, for validation with its own code. */
-export function definedHookSchema(name: string | undefined): StandardSchemaV1 | undefined {
-  return name === undefined ? undefined : definitions.get(name);
-}
-
-/** Names of the hooks defined in this process with a schema (their payloads are validated in code). */
-export function definedHookNames(): string[] {
-  return [...definitions.keys()];
-}
-
 /**
  * Defines a typed hook once, for the workflow (`create`) and for senders (the type of the payload).
  * @example
@@ -138,13 +126,19 @@ export function defineHook<S extends StandardSchemaV1>(name: string, schema: S):
       "Pass a zod, valibot or arktype schema (any Standard Schema).",
     );
   }
-  definitions.set(name, schema);
   const jsonSchema = jsonSchemaOf(schema);
   return Object.freeze({
     name,
     schema,
     jsonSchema,
-    create: (options = {}) => createHook<InferOutput<S>>({ ...options, name, schema: schema as never }),
+    create: (options = {}) => {
+      const execution = workflowExecution("createHook");
+      // The engine running this run learns the definition: its resumeHook checks payloads with it.
+      execution.services?.hookDefined(name, schema);
+      return hookHandle(
+        registerHook<InferOutput<S>>(execution, { ...options, name, schema: schema as never }),
+      );
+    },
   });
 }
 

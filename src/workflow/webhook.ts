@@ -84,20 +84,12 @@ export interface RecordedWebhookResponse extends NormalizedResponse {
   requestId: string;
 }
 
-const DEFAULT_PUBLIC_URL = "http://127.0.0.1:8787";
-// Shared through globalThis so a server and workflow code loaded from two copies of latch agree.
-const PUBLIC_URL = Symbol.for("latch.webhook.publicUrl");
+/** The base of webhook URLs when none is set: the HTTP server's default address. */
+export const DEFAULT_PUBLIC_URL = "http://127.0.0.1:8787";
 
-/** The server that receives webhooks sets its own address here, used when LATCH_PUBLIC_URL is unset. */
-export function setDefaultPublicUrl(url: string | undefined): void {
-  (globalThis as Record<symbol, unknown>)[PUBLIC_URL] = url;
-}
-
-/** LATCH_PUBLIC_URL, else the address of the server in this process, else http://127.0.0.1:8787. */
-export function publicBaseUrl(): string {
-  const own = (globalThis as Record<symbol, unknown>)[PUBLIC_URL];
-  const base = process.env.LATCH_PUBLIC_URL || (typeof own === "string" ? own : DEFAULT_PUBLIC_URL);
-  return base.replace(/\/+$/, "");
+/** The capability URL of a webhook: `<base>/webhooks/<token>`. */
+export function webhookUrl(base: string, token: string): string {
+  return `${base.replace(/\/+$/, "")}/webhooks/${encodeURIComponent(token)}`;
 }
 
 /**
@@ -125,6 +117,8 @@ export function createWebhook(options: WebhookOptions = {}): Webhook {
     );
   }
   const onCreated = options.onCreated;
+  // The engine running the run says where it is reached (createLatch's publicUrl, or its server).
+  const base = execution.services?.publicUrl() ?? DEFAULT_PUBLIC_URL;
   const metadata: WebhookMetadata = { respondWith, responseTimeoutMs, data: options.metadata };
   const state = execution.callCreateHook({
     // Random on first execution only: replay takes the token recorded in hook.created.
@@ -133,11 +127,11 @@ export function createWebhook(options: WebhookOptions = {}): Webhook {
     kind: "webhook",
     timeoutMs: options.timeout === undefined ? undefined : parseDuration(options.timeout, "timeout"),
     metadata,
-    onCreated: onCreated ? (token) => onCreated(webhookUrl(token), token) : undefined,
+    onCreated: onCreated ? (token) => onCreated(webhookUrl(base, token), token) : undefined,
   });
   const hook = hookHandle<WebhookRequest>(state);
   return Object.assign(hook, {
-    url: webhookUrl(state.token),
+    url: webhookUrl(base, state.token),
     respond: async (request: WebhookRequest | string, response: WebhookResponse): Promise<void> => {
       if (respondWith !== "manual") {
         throw new InvalidArgumentError(
@@ -159,10 +153,6 @@ export function createWebhook(options: WebhookOptions = {}): Webhook {
       await step(WEBHOOK_RESPOND_STEP, () => recorded, { retries: 0 });
     },
   });
-}
-
-function webhookUrl(token: string): string {
-  return `${publicBaseUrl()}/webhooks/${encodeURIComponent(token)}`;
 }
 
 function normalizeRespondWith(value: RespondWith | undefined): WebhookMetadata["respondWith"] {

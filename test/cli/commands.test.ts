@@ -118,7 +118,7 @@ describe.concurrent("commands against a real database", { timeout: 120_000 }, ()
     const head = JSON.parse(first.stdout);
     expect(head.items.map((e: { seq: number }) => e.seq)).toEqual([1, 2]);
     expect(head.nextCursor).toBe("2");
-    expect(more.stdout).toMatch(/More: latch runs logs run_\w+ --db \S+ --limit 2 --cursor 2/);
+    expect(more.stdout).toMatch(/More: npm run latch -- runs logs run_\w+ --limit 2 --cursor 2 --db \S+/);
     const rest = JSON.parse((await logs("--json", "--cursor", head.nextCursor)).stdout);
     expect(rest.items.map((e: { seq: number }) => e.seq)).toEqual(
       page.items.slice(2).map((e: { seq: number }) => e.seq),

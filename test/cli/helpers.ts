@@ -26,7 +26,7 @@ export function cli(args: string[], env: Record<string, string> = {}, cwd = ROOT
     const child = execFile(
       process.execPath,
       [...NODE_ARGS, ...args],
-      { cwd, env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 30_000 },
+      { cwd, env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 90_000 },
       (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { signalsFor } from "../../src/client/signals.js";
 import {
   DeliveryPendingError,
   defineHook,
@@ -8,7 +9,6 @@ import {
   PayloadValidationError,
   step,
 } from "../../src/index.js";
-import { signalsFor } from "../../src/runtime/signals.js";
 import { createTestLatch, type TestLatch } from "../../src/testing/index.js";
 import { failure } from "../support/failure.js";
 

@@ -72,11 +72,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function harness(options: { store?: string } = {}): Promise<Harness> {
+export async function harness(options: { store?: string; publicUrl?: string } = {}): Promise<Harness> {
   const latch = await createLatch({
     workflows,
     store: options.store ?? "sqlite::memory:",
     logger: silentLogger,
+    publicUrl: options.publicUrl,
   });
   const app = createApp({ client: latch, apiKeys: [KEY], logger: silentLogger, metricsCacheMs: 0 });
   return {

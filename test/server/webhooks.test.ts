@@ -1,16 +1,16 @@
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyHmacSignature, verifyWebhookSignature, type WebhookRequest } from "../../src/index.js";
-import { publicBaseUrl, setDefaultPublicUrl } from "../../src/workflow/webhook.js";
-import { type Harness, harness, json } from "./fixtures.js";
+import { createLatch } from "../../src/runtime/engine.js";
+import { silentLogger } from "../../src/runtime/logger.js";
+import { startServer } from "../../src/server/index.js";
+import { type Harness, harness, json, webhookAccepted } from "./fixtures.js";
 
 let h: Harness;
 beforeAll(async () => {
-  setDefaultPublicUrl("https://hooks.example.com/");
-  h = await harness();
+  h = await harness({ publicUrl: "https://hooks.example.com/" });
 });
 afterAll(async () => {
-  setDefaultPublicUrl(undefined);
   await h.close();
 });
 
@@ -115,13 +115,36 @@ describe("webhook URLs", () => {
     expect((await h.latch.hooks.get(token))?.payloads).toBe(0);
   });
 
-  it("takes LATCH_PUBLIC_URL over the server's own address", () => {
+  it("takes LATCH_PUBLIC_URL over the server's own address, and the server's over the default", async () => {
+    // The URL a run gives out, with the latch served by a real server in this process.
+    const urlGivenOut = async () => {
+      const latch = await createLatch({
+        workflows: [webhookAccepted],
+        store: "sqlite::memory:",
+        logger: silentLogger,
+      });
+      const server = await startServer({ client: latch, apiKeys: ["k"], port: 0 });
+      try {
+        const run = await latch.start(webhookAccepted);
+        let published: unknown;
+        for (let i = 0; i < 500 && published === undefined; i++) {
+          await latch.idle();
+          published = (await latch.events(run.id, { typePrefix: "step.completed" }))[0];
+        }
+        return { server: server.url, url: (published as { result: string }).result };
+      } finally {
+        await server.close();
+        await latch.close();
+      }
+    };
     process.env.LATCH_PUBLIC_URL = "https://public.example.org/base/";
     try {
-      expect(publicBaseUrl()).toBe("https://public.example.org/base");
+      expect((await urlGivenOut()).url).toMatch(/^https:\/\/public\.example\.org\/base\/webhooks\/whk_/);
     } finally {
       delete process.env.LATCH_PUBLIC_URL;
     }
+    const served = await urlGivenOut();
+    expect(served.url.startsWith(`${served.server}/webhooks/whk_`)).toBe(true);
   });
 });
 

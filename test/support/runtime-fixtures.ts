@@ -1,9 +1,9 @@
 /** Small fixtures for the unit tests of src/runtime and src/replay. */
 import { Execution } from "../../src/replay/execution.js";
 import { HookState, type HookStateInit } from "../../src/replay/hook-state.js";
-import { VirtualClock } from "../../src/runtime/clock.js";
 import type { Store } from "../../src/store/store.js";
 import { openStore } from "../../src/stores/open.js";
+import { VirtualClock } from "../../src/testing/virtual-clock.js";
 
 /** Where the virtual clock of memoryStore() starts. */
 export const T0 = Date.UTC(2030, 0, 1);

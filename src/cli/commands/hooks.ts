@@ -1,5 +1,7 @@
 import { userInfo } from "node:os";
-import type { Client, HookInfo } from "../../client/client.js";
+import type { Client } from "../../client/client.js";
+import type { HookInfo } from "../../client/run-info.js";
+import { EXIT } from "../../error-answers.js";
 import {
   HookDisposedError,
   HookExpiredError,
@@ -8,10 +10,10 @@ import {
 } from "../../errors.js";
 import type { HookStatus } from "../../store/records.js";
 import { type GlobalOptions, withClient } from "../context.js";
-import { EXIT, ExitError, InterruptedError, UsageError } from "../exit-codes.js";
-import { hint, webhookHint } from "../hints.js";
+import { ExitError, InterruptedError, UsageError } from "../exit-codes.js";
+import { hint, shellQuote, webhookHint } from "../hints.js";
 import { enumOption, interactive, intOption, parseJsonOption, readJsonFile } from "../inputs.js";
-import { compact, print, printJson, shellQuote, table, time } from "../output.js";
+import { compact, print, printJson, table, time } from "../output.js";
 import { examplePayload, fieldsOf, typeLabel } from "../schema-text.js";
 
 const HOOK_STATUSES: readonly HookStatus[] = ["pending", "expired", "disposed"];
@@ -109,7 +111,7 @@ export async function hookInfo(token: string, opts: GlobalOptions) {
       print(`  ${hint(`hooks resume ${shellQuote(h.token)} --payload ${shellQuote(example)}`, opts)}`);
     } else if (h.status === "pending") {
       print("\nSend it a request (a webhook is resumed through its URL):");
-      print(`  ${webhookHint(h.token)}`);
+      print(`  ${webhookHint(client.webhookUrl(h.token))}`);
     }
   });
 }
@@ -160,7 +162,7 @@ export async function resumeHook(
       if ((await client.hooks.get(token))?.kind === "webhook") {
         throw new ExitError(
           EXIT.CONFLICT,
-          `token: this hook is a webhook: send it an HTTP request instead, such as ${webhookHint(token)}`,
+          `token: this hook is a webhook: send it an HTTP request instead, such as ${webhookHint(client.webhookUrl(token))}`,
         );
       }
       const result = await client.resumeHook(token, payload, {

@@ -1,12 +1,14 @@
 import type { Client } from "../../client/client.js";
+import { readEnvironment } from "../../client/environment.js";
+import { checkPublicUrl } from "../../client/public-url.js";
 import { isTerminal } from "../../store/records.js";
 import { DEFAULT_DATABASE_URL } from "../../stores/open.js";
 import { type GlobalOptions, openClient } from "../context.js";
 import { UsageError } from "../exit-codes.js";
-import { hint, webhookHint } from "../hints.js";
+import { hint, shellQuote, webhookHint } from "../hints.js";
 import { intOption, parseJsonOption } from "../inputs.js";
 import { loadWorkflows } from "../load-workflows.js";
-import { compact, print, shellQuote } from "../output.js";
+import { compact, print } from "../output.js";
 import { examplePayload } from "../schema-text.js";
 
 export interface ServeOptions extends GlobalOptions {
@@ -25,15 +27,23 @@ async function configuredPlugins() {
 /** `latch dev <file>`: worker + HTTP server in one process, printing how to resume each pending hook. */
 export async function dev(file: string, opts: ServeOptions & { start?: string; input?: string }) {
   const input = opts.input === undefined ? undefined : parseJsonOption(opts.input, "--input");
-  const workflows = await loadWorkflows(file);
+  checkPublicUrlOption(opts);
+  const { workflows, hookDefinitions } = await loadWorkflows(file);
   const plugins = await configuredPlugins();
   const { createLatch } = await import("../../runtime/engine.js");
-  const { generateApiKey, parseApiKeys } = await import("../../server/auth.js");
-  const latch = await createLatch({ workflows, store: opts.db, plugins });
-  const keys = [...(opts.apiKey ?? []), ...parseApiKeys(process.env.LATCH_API_KEYS)];
+  const { generateApiKey } = await import("../../server/auth.js");
+  // The hooks a file defines: their payloads are checked with their own schema here from the start.
+  const latch = await createLatch({
+    workflows,
+    hookDefinitions,
+    store: opts.db,
+    plugins,
+    publicUrl: opts.publicUrl,
+  });
+  const keys = await apiKeysOf(opts);
   if (keys.length === 0) keys.push(generateApiKey());
   const server = await listen(latch, opts, keys);
-  const db = opts.db ?? process.env.LATCH_DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  const db = databaseShown(opts);
   print(
     `Latch dev — ${workflows.length} workflow${workflows.length === 1 ? "" : "s"}: ${workflows.map((w) => w.name).join(", ")}`,
   );
@@ -59,12 +69,18 @@ export async function dev(file: string, opts: ServeOptions & { start?: string; i
 /** `latch worker <file>`: runs the file's workflows until stopped. */
 export async function worker(file: string, opts: GlobalOptions & { concurrency?: string }) {
   const concurrency = intOption(opts.concurrency, "--concurrency", 1, 100_000);
-  const workflows = await loadWorkflows(file);
+  const { workflows, hookDefinitions } = await loadWorkflows(file);
   const plugins = await configuredPlugins();
   const { createLatch } = await import("../../runtime/engine.js");
-  const latch = await createLatch({ workflows, store: opts.db, worker: { concurrency }, plugins });
+  const latch = await createLatch({
+    workflows,
+    hookDefinitions,
+    store: opts.db,
+    worker: { concurrency },
+    plugins,
+  });
   print(
-    `Worker running ${workflows.map((w) => w.name).join(", ")}${plugins.length ? ` with plugins ${plugins.map((p) => p.name).join(", ")}` : ""} on ${opts.db ?? process.env.LATCH_DATABASE_URL ?? DEFAULT_DATABASE_URL}. Ctrl-C to stop.`,
+    `Worker running ${workflows.map((w) => w.name).join(", ")}${plugins.length ? ` with plugins ${plugins.map((p) => p.name).join(", ")}` : ""} on ${databaseShown(opts)}. Ctrl-C to stop.`,
   );
   await untilSignal();
   await latch.close();
@@ -72,8 +88,8 @@ export async function worker(file: string, opts: GlobalOptions & { concurrency?:
 
 /** `latch serve`: the HTTP server alone (no workflow code), for a store that workers elsewhere run. */
 export async function serve(opts: ServeOptions) {
-  const { parseApiKeys } = await import("../../server/auth.js");
-  const keys = [...(opts.apiKey ?? []), ...parseApiKeys(process.env.LATCH_API_KEYS)];
+  checkPublicUrlOption(opts);
+  const keys = await apiKeysOf(opts);
   if (keys.length === 0) {
     throw new UsageError(
       "--api-key",
@@ -91,6 +107,22 @@ export async function serve(opts: ServeOptions) {
   await client.close();
 }
 
+/** The API keys: --api-key, then LATCH_API_KEYS. */
+async function apiKeysOf(opts: ServeOptions): Promise<string[]> {
+  const { parseApiKeys } = await import("../../server/auth.js");
+  return [...(opts.apiKey ?? []), ...parseApiKeys(process.env.LATCH_API_KEYS)];
+}
+
+/** --public-url is refused before anything starts (exit 2), naming the flag. */
+function checkPublicUrlOption(opts: ServeOptions): void {
+  if (opts.publicUrl !== undefined) checkPublicUrl(opts.publicUrl, "--public-url");
+}
+
+/** The database a process runs on, as the user would name it: --db, LATCH_DATABASE_URL, else the default. */
+function databaseShown(opts: GlobalOptions): string {
+  return opts.db ?? readEnvironment().databaseUrl ?? DEFAULT_DATABASE_URL;
+}
+
 /** Where the server listens, as bound: a wildcard bind says so rather than showing loopback only. */
 function address(server: { url: string; boundUrl: string }): string {
   return server.boundUrl === server.url
@@ -105,7 +137,7 @@ function address(server: { url: string; boundUrl: string }): string {
  */
 async function openServedDatabase(opts: ServeOptions): Promise<Client> {
   try {
-    return await openClient(opts);
+    return await openClient(opts, { publicUrl: opts.publicUrl });
   } catch (err) {
     const { StoreNotFoundError } = await import("../../errors.js");
     if (!StoreNotFoundError.is(err)) throw err;
@@ -113,7 +145,7 @@ async function openServedDatabase(opts: ServeOptions): Promise<Client> {
       `warning: there was no database at ${err.path}; a new, empty one was made. ` +
         "Workers must use the same --db / LATCH_DATABASE_URL.\n",
     );
-    return openClient({ ...opts, create: true });
+    return openClient({ ...opts, create: true }, { publicUrl: opts.publicUrl });
   }
 }
 
@@ -124,13 +156,8 @@ async function listen(client: Client, opts: ServeOptions, apiKeys: string[]) {
   const warning = weakKeyWarning(opts.host ?? "127.0.0.1", apiKeys);
   if (warning) process.stderr.write(`warning: ${warning}\n`);
   try {
-    return await startServer({
-      client,
-      apiKeys,
-      port,
-      host: opts.host,
-      publicUrl: opts.publicUrl ?? process.env.LATCH_PUBLIC_URL,
-    });
+    // --public-url was given to the client (it beats LATCH_PUBLIC_URL there); else the server's address.
+    return await startServer({ client, apiKeys, port, host: opts.host });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
       throw new UsageError(
@@ -159,7 +186,7 @@ function watch(client: Client, where: { url: string; key: string; opts: GlobalOp
         const path = `${where.url}/api/hooks/${encodeURIComponent(h.token)}/resume`;
         if (h.kind === "webhook") {
           print(`● webhook ${h.name ?? ""} is waiting — run ${h.runId}`);
-          print(`    ${webhookHint(h.token)}\n`);
+          print(`    ${webhookHint(client.webhookUrl(h.token))}\n`);
           continue;
         }
         const example = JSON.stringify(examplePayload(h.schema) ?? {});

@@ -1,10 +1,12 @@
-import type { Client, RunInfo } from "../../client/client.js";
+import type { Client } from "../../client/client.js";
+import type { RunInfo } from "../../client/run-info.js";
+import { EXIT } from "../../error-answers.js";
 import { isTerminal } from "../../store/records.js";
 import { type GlobalOptions, withClient } from "../context.js";
-import { EXIT, ExitError, InterruptedError, UsageError } from "../exit-codes.js";
-import { hint, webhookHint } from "../hints.js";
+import { ExitError, InterruptedError, UsageError } from "../exit-codes.js";
+import { hint, shellQuote, webhookHint } from "../hints.js";
 import { interactive, parseJsonOption } from "../inputs.js";
-import { compact, print, printJson, shellQuote } from "../output.js";
+import { compact, print, printJson } from "../output.js";
 import { spinner } from "../spinner.js";
 
 /** `latch run <workflow>`: starts a run by name; with --wait, follows it to its end. */
@@ -111,6 +113,7 @@ async function describe(client: Client, run: RunInfo, waited: number, opts: Glob
   const [hook] = (await client.hooks.list({ runId: run.id, status: "pending", limit: 1 })).items;
   if (hook?.kind === "hook")
     return `${run.id}: suspended on hook ${hook.name ?? ""} — ${hint(`hooks resume ${shellQuote(hook.token)}`, opts)}`;
-  if (hook) return `${run.id}: suspended on webhook ${hook.name ?? ""} — ${webhookHint(hook.token)}`;
+  if (hook)
+    return `${run.id}: suspended on webhook ${hook.name ?? ""} — ${webhookHint(client.webhookUrl(hook.token))}`;
   return `${run.id}: suspended${run.wakeAt ? ` until ${new Date(run.wakeAt).toISOString()}` : ""}`;
 }

@@ -1,11 +1,12 @@
-import type { Client, RunInfo } from "../../client/client.js";
+import type { Client } from "../../client/client.js";
+import type { RunInfo } from "../../client/run-info.js";
 import { RunNotFoundError } from "../../errors.js";
 import { isTerminal, RUN_STATUSES } from "../../store/records.js";
 import { type GlobalOptions, withClient } from "../context.js";
 import { eventDetail } from "../event-detail.js";
-import { hint, webhookHint } from "../hints.js";
+import { hint, shellQuote, webhookHint } from "../hints.js";
 import { enumOption, intOption } from "../inputs.js";
-import { compact, print, printJson, shellQuote, table, terminalWidth, time } from "../output.js";
+import { compact, print, printJson, table, terminalWidth, time } from "../output.js";
 
 export async function listRuns(
   opts: GlobalOptions & { status?: string; workflow?: string; limit?: string; cursor?: string },
@@ -56,7 +57,7 @@ export async function showRun(id: string, opts: GlobalOptions) {
       // A webhook is answered by an HTTP request to its URL; `hooks resume` refuses it.
       for (const h of hooks)
         print(
-          `  ${h.name ?? "(unnamed)"}  ${h.kind === "webhook" ? webhookHint(h.token) : hint(`hooks resume ${shellQuote(h.token)}`, opts)}`,
+          `  ${h.name ?? "(unnamed)"}  ${h.kind === "webhook" ? webhookHint(client.webhookUrl(h.token)) : hint(`hooks resume ${shellQuote(h.token)}`, opts)}`,
         );
     }
   });

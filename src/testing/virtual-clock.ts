@@ -1,23 +1,5 @@
+import type { Clock } from "../clock.js";
 import { type Duration, parseDuration } from "../replay/duration.js";
-
-/** Time as the engine sees it. Injected, so tests advance it instead of sleeping. */
-export interface Clock {
-  now(): number;
-  /** Calls `fn` at (or soon after) `at`; returns a cancel function. */
-  setTimer(at: number, fn: () => void): () => void;
-}
-
-const MAX_DELAY = 2 ** 31 - 1;
-
-/** The wall clock. Long timers are capped; the worker re-checks what is due when they fire. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimer(at, fn) {
-    const t = setTimeout(fn, Math.min(Math.max(0, at - Date.now()), MAX_DELAY));
-    t.unref();
-    return () => clearTimeout(t);
-  },
-};
 
 /**
  * A clock that moves only when told. `advance("7d")` fires every timer that falls due, in order.
