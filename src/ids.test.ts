@@ -1,5 +1,8 @@
 import { expect, it } from "vitest";
 import {
+  cancelDeliveryId,
+  deliveryId,
+  expandedDeliveryId,
   handlerRunId,
   newApiKey,
   newHookId,
@@ -28,4 +31,12 @@ it("derives a handler run's id from its delivery, the same every time (stored id
   expect(handlerRunId("dlv_01J0ABC_7_0")).toBe("run_01J0ABC_7_0");
   expect(handlerRunId("dlv_01J0ABC_cancel")).toBe("run_01J0ABC_cancel");
   expect(handlerRunId("dlv_x:y-z")).toBe("run_x_y_z");
+});
+
+it("derives lifecycle delivery ids from the run and its log, so a redelivery has the same id", () => {
+  const run = "run_01J00000000000000000000000";
+  expect(deliveryId(run, 7, 1)).toBe("dlv_01J00000000000000000000000_7_1");
+  expect(cancelDeliveryId(run)).toBe("dlv_01J00000000000000000000000_cancel");
+  expect(expandedDeliveryId(cancelDeliveryId(run), 2)).toBe("dlv_01J00000000000000000000000_cancel_2");
+  expect(handlerRunId(deliveryId(run, 7, 1))).toBe("run_01J00000000000000000000000_7_1");
 });

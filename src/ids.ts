@@ -21,6 +21,29 @@ export const newSecretToken = (): string => `whk_${randomBytes(20).toString("bas
 /** An API key: 192 random bits, prefixed so a leaked key is recognisable in logs and secret scanners. */
 export const newApiKey = (): string => `lk_${randomBytes(24).toString("base64url")}`;
 
+/*
+ * Lifecycle delivery ids are derived, not drawn: a redelivery (after a crash) must carry the id of
+ * the first delivery, so handlers can de-duplicate and a handler workflow's run is started once.
+ * `<run>` below is the run id without its `run_` prefix.
+ */
+
+/**
+ * The `k`-th delivery caused by the event at log position `seq` of a run: `dlv_<run>_<seq>_<k>`.
+ * Stable and unique without randomness.
+ */
+export const deliveryId = (runId: string, seq: number, k: number): string =>
+  `dlv_${runId.slice(4)}_${seq}_${k}`;
+
+/**
+ * The outbox row a store writes for a run it cancels itself (no worker holds it, so no workflow
+ * code is at hand to list the deliveries): `dlv_<run>_cancel`. The PostgreSQL store builds the same
+ * id in SQL.
+ */
+export const cancelDeliveryId = (runId: string): string => `dlv_${runId.slice(4)}_cancel`;
+
+/** The `k`-th delivery a cancel row expands to, once a process with the code reads it: `<row id>_<k>`. */
+export const expandedDeliveryId = (rowId: string, k: number): string => `${rowId}_${k}`;
+
 /**
  * The run a workflow lifecycle handler starts for one delivery: derived from the delivery id
  * (`dlv_<run>_…`), so a redelivery finds the run it started instead of starting another. Stored ids

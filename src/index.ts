@@ -57,7 +57,7 @@ export { MAX_VALUE_DEPTH } from "./replay/values.js";
 export type { LatchOptions } from "./runtime/engine.js";
 export { createLatch, Latch } from "./runtime/engine.js";
 export type { Logger } from "./runtime/logger.js";
-export type { WorkerOptions } from "./runtime/worker.js";
+export type { WorkerOptions } from "./runtime/worker-options.js";
 export type {
   HookCountFilter,
   HookCounts,

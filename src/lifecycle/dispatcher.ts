@@ -1,45 +1,35 @@
-import { randomUUID } from "node:crypto";
-import type { Clock } from "../clock.js";
 import { serializeError } from "../errors.js";
-import { handlerRunId, newHookId } from "../ids.js";
-import { Execution } from "../replay/execution.js";
-import { decodeValue, encodeValue } from "../replay/values.js";
-import type { Logger } from "../runtime/logger.js";
+import { expandedDeliveryId, handlerRunId } from "../ids.js";
+import type { Execution } from "../replay/execution.js";
+import { encodeValue } from "../replay/values.js";
 import type { OutboxEntry } from "../store/records.js";
 import type { Store } from "../store/store.js";
 import type { Workflow } from "../workflow/define-workflow.js";
+import { handlersOf, type PreparedDelivery, prepareDeliveries } from "./deliveries.js";
 import { isWorkflowHandler, registerHandlerWorkflow } from "./handler-workflows.js";
-import { deliveriesFor } from "./transitions.js";
-import type {
-  HookErrorReporter,
-  LifecycleEvent,
-  LifecycleHandler,
-  LifecycleHookName,
-  LifecycleHooks,
-} from "./types.js";
+import { OUTBOX_ROW, readOutboxRow } from "./outbox-row.js";
+import type { LifecycleErrorReporter } from "./types.js";
 
-/** A delivery recorded with a commit; `handlers` is known in memory on the live path. */
-export interface PreparedDelivery {
-  id: string;
-  handler: LifecycleHookName;
-  event: LifecycleEvent;
-  handlers?: LifecycleHandler[];
-}
+/** How long a lifecycle handler may run before it is reported as failed and the next one runs. */
+export const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
 
 export interface DispatcherDeps {
   store: Store;
   owner: string;
-  clock: Clock;
-  logger: Logger;
+  now: () => number;
+  /** Where the dispatcher reports what it cannot do (a recovery or a confirmation that failed). */
+  warn: (message: string, details?: Record<string, unknown>) => void;
   /** The workflows this process runs; handler workflows met on the way are added (see handler-workflows.ts). */
   workflows: Map<string, Workflow>;
-  report: HookErrorReporter;
+  report: LifecycleErrorReporter;
+  /** Re-executes a run from its log: a recovered delivery of a step (or a cancel) needs the step's options. */
+  replay: (workflow: Workflow, runId: string) => Promise<Execution>;
   /** Wakes the worker after a handler workflow's run was created. */
   onRunCreated: () => void;
-  /** Lease taken on deliveries claimed for recovery (default 30 s). */
-  leaseMs?: number;
-  /** A handler still running after this is reported as failed and the next one runs (default 30 s). */
-  handlerTimeoutMs?: number;
+  /** Lease taken on deliveries claimed for recovery: the worker's lease. */
+  leaseMs: number;
+  /** A handler still running after this is reported as failed and the next one runs. */
+  handlerTimeoutMs: number;
 }
 
 /**
@@ -104,8 +94,8 @@ export class LifecycleDispatcher {
         const entries = (
           await this.deps.store.claimOutbox({
             owner: this.deps.owner,
-            now: this.deps.clock.now(),
-            leaseMs: this.deps.leaseMs ?? 30_000,
+            now: this.deps.now(),
+            leaseMs: this.deps.leaseMs,
             limit: 100,
             workflows: [...this.deps.workflows.keys()],
           })
@@ -114,11 +104,11 @@ export class LifecycleDispatcher {
         // Wait only for what this pass dispatched: a hung handler elsewhere must not stop recovery.
         const mine: Promise<void>[] = [];
         for (const entry of entries)
-          mine.push(this.dispatch(entry.runId, entry.id, await this.prepare(entry.runId, entry)));
-        await Promise.race([Promise.allSettled(mine), delay(this.deps.handlerTimeoutMs ?? 30_000)]);
+          mine.push(this.dispatch(entry.runId, entry.id, await this.prepare(entry)));
+        await Promise.race([Promise.allSettled(mine), delay(this.deps.handlerTimeoutMs)]);
       }
     } catch (err) {
-      this.deps.logger.warn("could not recover lifecycle deliveries; will retry", {
+      this.deps.warn("could not recover lifecycle deliveries; will retry", {
         error: serializeError(err),
       });
     } finally {
@@ -126,75 +116,32 @@ export class LifecycleDispatcher {
     }
   }
 
-  /** Finds the handlers of a recovered outbox row; step hooks and cancels need the run replayed. */
-  private async prepare(runId: string, entry: OutboxEntry): Promise<PreparedDelivery[]> {
+  /** Finds the deliveries of a recovered outbox row and their handlers; steps and cancels need the run replayed. */
+  private async prepare(entry: OutboxEntry): Promise<PreparedDelivery[]> {
     const workflow = this.deps.workflows.get(entry.workflow)!;
     let exec: Execution | undefined;
     const replayed = async () => {
-      exec ??= await this.replay(workflow, runId);
+      exec ??= await this.deps.replay(workflow, entry.runId);
       return exec;
     };
-    const handlersIn = (
-      ex: Execution | undefined,
-      event: Omit<LifecycleEvent, "id" | "hook">,
-      hook: LifecycleHookName,
-    ) => {
-      const hooks = (event.step ? ex?.steps.get(event.step.callSeq)?.options.hooks : workflow.hooks) as
-        | LifecycleHooks
-        | undefined;
-      return listOf(hooks?.[hook]);
-    };
-    if (entry.handler === "expand:cancelled") {
-      const ex = await replayed();
-      const at = (JSON.parse(entry.event) as { at: number }).at;
-      return deliveriesFor(workflow, ex, [{ type: "run.cancelled" }], at).map((d, i) => {
-        const id = `${entry.id}_${i}`;
-        return {
-          id,
-          handler: d.handler,
-          event: { ...d.event, id, hook: d.handler },
-          handlers: handlersIn(ex, d.event, d.handler),
-        };
-      });
+    const row = readOutboxRow(entry);
+    if (row.kind === OUTBOX_ROW.expandCancelled) {
+      return prepareDeliveries(workflow, await replayed(), [{ type: "run.cancelled" }], row.at, (k) =>
+        expandedDeliveryId(entry.id, k),
+      );
     }
     const out: PreparedDelivery[] = [];
-    for (const d of JSON.parse(entry.event) as {
-      id: string;
-      handler: LifecycleHookName;
-      event: LifecycleEvent;
-    }[]) {
+    for (const d of row.deliveries) {
       const ex = d.event.scope === "step" ? await replayed() : undefined;
-      out.push({
-        id: d.id,
-        handler: d.handler,
-        event: d.event,
-        handlers: handlersIn(ex, d.event, d.handler),
-      });
+      out.push({ ...d, handlers: handlersOf(workflow, ex, d.event, d.handler) });
     }
     return out;
-  }
-
-  private async replay(workflow: Workflow, runId: string): Promise<Execution> {
-    const [run, events] = await Promise.all([
-      this.deps.store.getRun(runId),
-      this.deps.store.readEvents(runId),
-    ]);
-    const exec = new Execution(runId, workflow.name, {
-      now: () => this.deps.clock.now(),
-      newHookId,
-      random: Math.random,
-      randomUUID,
-    });
-    await exec.begin(workflow.fn, decodeValue<unknown[]>(run?.input) ?? [], events);
-    return exec;
   }
 
   private async deliver(d: PreparedDelivery): Promise<void> {
     const workflow = this.deps.workflows.get(d.event.workflow);
     // Step handlers are always resolved by the caller (they live in workflow code); run ones may be looked up here.
-    const handlers =
-      d.handlers ??
-      (d.event.scope === "run" ? listOf((workflow?.hooks as LifecycleHooks | undefined)?.[d.handler]) : []);
+    const handlers = d.handlers ?? (workflow ? handlersOf(workflow, undefined, d.event, d.handler) : []);
     for (const handler of handlers) {
       try {
         if (isWorkflowHandler(handler)) await this.startHandlerRun(handler, d);
@@ -202,7 +149,7 @@ export class LifecycleDispatcher {
           const result = handler(d.event);
           // Only a handler that returns a promise can hang: time those, and spare plain ones a timer.
           if (isThenable(result))
-            await withTimeout(Promise.resolve(result), this.deps.handlerTimeoutMs ?? 30_000, d.handler);
+            await withTimeout(Promise.resolve(result), this.deps.handlerTimeoutMs, d.handler);
         }
       } catch (err) {
         try {
@@ -225,7 +172,7 @@ export class LifecycleDispatcher {
         workflow: handler.name,
         version: handler.version,
         input: encodeValue([d.event], "lifecycle event"),
-        now: this.deps.clock.now(),
+        now: this.deps.now(),
       });
     } catch (err) {
       if (!(await this.deps.store.getRun(id))) throw err;
@@ -244,7 +191,7 @@ export class LifecycleDispatcher {
       : `workflow ${d.event.workflow} hooks.${d.handler}`;
     if (!registerHandlerWorkflow(this.deps.workflows, handler, where)) return;
     try {
-      await this.deps.store.registerWorkflows([handler.name], this.deps.clock.now());
+      await this.deps.store.registerWorkflows([handler.name], this.deps.now());
     } catch (err) {
       this.deps.workflows.delete(handler.name); // registered again at the redelivery
       throw err;
@@ -267,7 +214,7 @@ export class LifecycleDispatcher {
     try {
       await this.deps.store.ackOutbox(ids);
     } catch (err) {
-      this.deps.logger.warn("could not confirm lifecycle deliveries; they may be delivered again", {
+      this.deps.warn("could not confirm lifecycle deliveries; they may be delivered again", {
         error: serializeError(err),
       });
     }
@@ -299,8 +246,4 @@ async function withTimeout(p: Promise<unknown>, ms: number, name: string): Promi
   } finally {
     clearTimeout(timer);
   }
-}
-
-export function listOf(h: LifecycleHandler | LifecycleHandler[] | undefined): LifecycleHandler[] {
-  return h === undefined ? [] : Array.isArray(h) ? h : [h];
 }

@@ -1,6 +1,12 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { Workflow } from "../workflow/define-workflow.js";
-import { LIFECYCLE_HOOKS, type LifecycleEvent, type LifecycleHandler, type LifecycleHooks } from "./types.js";
+import {
+  LIFECYCLE_HOOKS,
+  type LifecycleEvent,
+  type LifecycleHandler,
+  type LifecycleHookName,
+  type LifecycleHooks,
+} from "./types.js";
 
 /**
  * Lifecycle handlers given as workflows run as runs of their own, so a worker must know them by
@@ -18,22 +24,24 @@ export function isWorkflowHandler(h: LifecycleHandler): h is Workflow<[Lifecycle
   return typeof h === "object" && h !== null && typeof (h as Workflow).fn === "function";
 }
 
-/** The handlers of a `hooks` object that are workflows, with the hook each was given for. */
-export function handlerWorkflows(hooks: LifecycleHooks | undefined): { hook: string; workflow: Workflow }[] {
-  const out: { hook: string; workflow: Workflow }[] = [];
-  if (!hooks || typeof hooks !== "object") return out;
-  for (const hook of LIFECYCLE_HOOKS) {
-    const given = hooks[hook];
+/** The handlers of a `hooks` option (lifecycle hooks) that are workflows, with the lifecycle hook each was given for. */
+export function handlerWorkflows(
+  lifecycle: LifecycleHooks | undefined,
+): { name: LifecycleHookName; workflow: Workflow }[] {
+  const out: { name: LifecycleHookName; workflow: Workflow }[] = [];
+  if (!lifecycle || typeof lifecycle !== "object") return out;
+  for (const name of LIFECYCLE_HOOKS) {
+    const given = lifecycle[name];
     for (const h of given === undefined ? [] : Array.isArray(given) ? given : [given]) {
-      if (isWorkflowHandler(h)) out.push({ hook, workflow: h });
+      if (isWorkflowHandler(h)) out.push({ name, workflow: h });
     }
   }
   return out;
 }
 
 /** Notes the handler workflows of a step defined with defineStep, for every engine of this process. */
-export function declareStepHandlers(hooks: LifecycleHooks | undefined): void {
-  for (const { workflow } of handlerWorkflows(hooks)) declaredByDefineStep.add(workflow);
+export function declareStepHandlers(lifecycle: LifecycleHooks | undefined): void {
+  for (const { workflow } of handlerWorkflows(lifecycle)) declaredByDefineStep.add(workflow);
 }
 
 /** Handler workflows of the steps defined so far with defineStep. */

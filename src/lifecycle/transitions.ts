@@ -13,7 +13,7 @@ const ENGINE_ERRORS = new Set(["NonDeterminismError", "SerializationError"]);
 
 /**
  * The lifecycle deliveries a commit causes, in the documented order: for each event, step-level
- * hooks before run-level ones, and onExit last. Only hooks that have handlers produce deliveries,
+ * lifecycle hooks before run-level ones, and onExit last. Only those with handlers produce deliveries,
  * so a workflow without lifecycle hooks pays nothing. Pure.
  *
  *   run:  run.started → onStart · run.suspended → onSuspend · run.resumed → onResume ·
@@ -34,20 +34,20 @@ export function deliveriesFor(
   for (const e of events) {
     if (!RELEVANT.has(e.type)) continue;
     const base = { runId: exec.runId, workflow: workflow.name, at };
-    const runHooks = workflow.hooks as LifecycleHooks | undefined;
+    const lifecycle = workflow.hooks as LifecycleHooks | undefined;
     switch (e.type) {
       case "run.started":
-        pushRun(out, runHooks, ["onStart"], base, "running");
+        pushRun(out, lifecycle, ["onStart"], base, "running");
         break;
       case "run.suspended":
-        for (const s of exec.steps.values())
-          if (s.state === "backoff") pushStep(out, exec, s.callSeq, ["onSuspend"], base, "suspended");
-        pushRun(out, runHooks, ["onSuspend"], base, "suspended");
+        for (const s of exec.stepsIn("backoff"))
+          pushStep(out, exec, s.callSeq, ["onSuspend"], base, "suspended");
+        pushRun(out, lifecycle, ["onSuspend"], base, "suspended");
         break;
       case "run.resumed":
-        for (const s of exec.steps.values())
-          if (s.state === "backoff") pushStep(out, exec, s.callSeq, ["onResume"], base, "running");
-        pushRun(out, runHooks, ["onResume"], base, "running");
+        for (const s of exec.stepsIn("backoff"))
+          pushStep(out, exec, s.callSeq, ["onResume"], base, "running");
+        pushRun(out, lifecycle, ["onResume"], base, "running");
         break;
       case "step.started":
         if (e.attempt === 1) pushStep(out, exec, e.callSeq, ["onStart"], base, "running", { attempt: 1 });
@@ -67,14 +67,14 @@ export function deliveriesFor(
         break;
       }
       case "run.succeeded":
-        pushRun(out, runHooks, ["onSuccess", "onExit"], base, "succeeded", {
+        pushRun(out, lifecycle, ["onSuccess", "onExit"], base, "succeeded", {
           output: e.output === undefined ? undefined : JSON.parse(e.output),
         });
         break;
       case "run.failed":
         pushRun(
           out,
-          runHooks,
+          lifecycle,
           [ENGINE_ERRORS.has(e.error.name) ? "onError" : "onFailure", "onExit"],
           base,
           "failed",
@@ -85,10 +85,10 @@ export function deliveriesFor(
         break;
       case "run.cancelled":
       case "run.timed_out":
-        for (const s of exec.steps.values())
-          if (s.state !== "done") pushStep(out, exec, s.callSeq, ["onCancel", "onExit"], base, "cancelled");
-        if (e.type === "run.cancelled") pushRun(out, runHooks, ["onCancel", "onExit"], base, "cancelled");
-        else pushRun(out, runHooks, ["onTimeout", "onExit"], base, "timed_out");
+        for (const s of exec.stepsIn("pending", "running", "backoff"))
+          pushStep(out, exec, s.callSeq, ["onCancel", "onExit"], base, "cancelled");
+        if (e.type === "run.cancelled") pushRun(out, lifecycle, ["onCancel", "onExit"], base, "cancelled");
+        else pushRun(out, lifecycle, ["onTimeout", "onExit"], base, "timed_out");
         break;
       default:
         break;
@@ -115,15 +115,15 @@ type Base = { runId: string; workflow: string; at: number };
 
 function pushRun(
   out: Delivery[],
-  hooks: LifecycleHooks | undefined,
+  lifecycle: LifecycleHooks | undefined,
   names: LifecycleHookName[],
   base: Base,
   phase: string,
   extra?: Partial<LifecycleEvent>,
 ): void {
-  if (!hooks) return;
+  if (!lifecycle) return;
   for (const h of names)
-    if (hooks[h]) out.push({ handler: h, event: { ...base, scope: "run", phase, ...extra } });
+    if (lifecycle[h]) out.push({ handler: h, event: { ...base, scope: "run", phase, ...extra } });
 }
 
 function pushStep(
@@ -135,11 +135,11 @@ function pushStep(
   phase: string,
   extra?: Partial<LifecycleEvent>,
 ): void {
-  const call = exec.steps.get(callSeq);
-  const hooks = call?.options.hooks as LifecycleHooks | undefined;
-  if (!call || !hooks) return;
+  const call = exec.stepCall(callSeq);
+  const lifecycle = call?.options.lifecycle as LifecycleHooks | undefined;
+  if (!call || !lifecycle) return;
   for (const h of names) {
-    if (hooks[h]) {
+    if (lifecycle[h]) {
       out.push({
         handler: h,
         event: {

@@ -41,8 +41,11 @@ export type LifecycleHandler = ((event: LifecycleEvent) => unknown) | Workflow<[
 
 export type LifecycleHooks = Partial<Record<LifecycleHookName, LifecycleHandler | LifecycleHandler[]>>;
 
-/** Where failing handlers and interceptors are reported; by default they are logged. */
-export type HookErrorReporter = (
+/** Where failing lifecycle handlers and interceptors are reported; by default they are logged. */
+export type LifecycleErrorReporter = (
   error: unknown,
   context: { kind: "lifecycle" | "interceptor"; name: string; runId: string },
 ) => void;
+
+/** LifecycleErrorReporter under its public name, the one of `createLatch({ onHookError })`. */
+export type HookErrorReporter = LifecycleErrorReporter;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { NonDeterminismError } from "../errors.js";
 import { createHook } from "../workflow/hook.js";
+import { sleep } from "../workflow/sleep.js";
 import { step } from "../workflow/step.js";
 import type { LatchEvent } from "./events.js";
 import { Execution } from "./execution.js";
@@ -95,5 +96,127 @@ describe("replay is a pure function of (workflow, history)", () => {
       log({ type: "step.started", callSeq: 1, name: "gone", attempt: 1 }),
     );
     expect(dropped.fatal?.message).toContain('the log of run run_X has step "gone" as durable call #1');
+  });
+});
+
+/** A Standard Schema for numbers that pass `ok`, multiplied by `factor` (a schema may transform). */
+const numbers = (ok: (n: number) => boolean, factor: number) => ({
+  "~standard": {
+    version: 1 as const,
+    vendor: "t",
+    validate: (v: unknown) =>
+      typeof v === "number" && ok(v) ? { value: v * factor } : { issues: [{ message: "no" }] },
+  },
+});
+
+describe("what the runtime asks of a run's state", () => {
+  it("learns its log position and deadline from the log; committed() moves the position", async () => {
+    const ex = await replay(async () => new Promise(() => {}), log({ type: "run.started", deadline: 9_000 }));
+    expect(ex.seq).toBe(2);
+    expect(ex.deadline).toBe(9_000);
+    expect(ex.nextWakeAt()).toBe(9_000);
+    ex.committed(7);
+    expect(ex.seq).toBe(7);
+  });
+
+  it("says which timers fell due: sleeps and hook timeouts as events, back-offs as new attempts", async () => {
+    const ex = await replay(
+      async () => {
+        const h = createHook({ timeout: 500 });
+        await Promise.all([sleep(300), step("s", () => 1), h]);
+      },
+      log(
+        {
+          type: "hook.created",
+          callSeq: 1,
+          hookId: "hook_H",
+          token: "run_X:hook_H",
+          kind: "hook",
+          expiresAt: 1_500,
+        },
+        { type: "sleep.started", callSeq: 2, until: 1_300 },
+        { type: "step.started", callSeq: 3, name: "s", attempt: 1 },
+        {
+          type: "step.retrying",
+          callSeq: 3,
+          name: "s",
+          attempt: 1,
+          error: { name: "Error", message: "x" },
+          retryAt: 1_200,
+        },
+      ),
+    );
+    expect(ex.nextWakeAt()).toBe(1_200);
+    expect(ex.dueTimers(1_100)).toEqual({ sleeps: [], expiries: [] });
+    expect(ex.takeStepTasks()).toEqual([]);
+    const due = ex.dueTimers(1_500);
+    expect(due).toEqual({
+      sleeps: [{ type: "sleep.completed", callSeq: 2 }],
+      expiries: [{ type: "hook.expired", hookId: "hook_H", token: "run_X:hook_H" }],
+    });
+    expect(ex.takeCommands()).toEqual([{ type: "step.started", callSeq: 3, name: "s", attempt: 2 }]);
+    expect(ex.takeStepTasks().map((t) => t.attempt)).toEqual([2]);
+    expect(ex.stepsIn("running").map((s) => s.name)).toEqual(["s"]);
+  });
+
+  it("after a cold replay retries attempts a crash cut off, or fails them when no retries are left", async () => {
+    const ex = await replay(
+      async () => {
+        await Promise.all([step("again", () => 1), step("spent", () => 1, { retries: 0 })]);
+      },
+      log(
+        { type: "step.started", callSeq: 1, name: "again", attempt: 1 },
+        { type: "step.started", callSeq: 2, name: "spent", attempt: 1 },
+      ),
+    );
+    expect(ex.resumeCutOffSteps()).toEqual([
+      {
+        type: "step.failed",
+        callSeq: 2,
+        name: "spent",
+        attempt: 1,
+        error: {
+          name: "Error",
+          message: 'the worker stopped during attempt 1 of step "spent" and no retries are left',
+        },
+      },
+    ]);
+    expect(ex.takeCommands()).toEqual([{ type: "step.started", callSeq: 1, name: "again", attempt: 2 }]);
+  });
+
+  it("checks a payload against the hook's own schema before the code sees it", async () => {
+    const positive = numbers((v) => v > 0, 10);
+    const got: unknown[] = [];
+    const ex = await replay(
+      async () => {
+        got.push(await createHook({ token: "tok", schema: positive }));
+      },
+      log({ type: "hook.created", callSeq: 1, hookId: "hook_H", token: "tok", kind: "hook" }),
+    );
+    const received = (inboxId: number, payload: string) =>
+      ({ type: "hook.received", hookId: "hook_H", token: "tok", inboxId, payload, receivedAt: 1 }) as const;
+    expect(await ex.checkPayload(received(1, "-1"))).toEqual([{ path: "", message: "no" }]);
+    expect(await ex.checkPayload(received(2, "4"))).toBeUndefined();
+    ex.apply(received(2, "4"));
+    await new Promise((r) => setImmediate(r));
+    expect(got).toEqual([40]); // the value the schema gave, validated once
+  });
+
+  it("replays a recorded payload through the same validation (a schema may transform it)", async () => {
+    const doubled = numbers(() => true, 2);
+    const got: unknown[] = [];
+    await replay(
+      async () => {
+        const h = createHook({ token: "tok", schema: doubled });
+        got.push(await h);
+        got.push(await h.then(undefined, (err: Error) => err.name));
+      },
+      log(
+        { type: "hook.created", callSeq: 1, hookId: "hook_H", token: "tok", kind: "hook" },
+        { type: "hook.received", hookId: "hook_H", token: "tok", inboxId: 1, payload: "21", receivedAt: 1 },
+        { type: "hook.received", hookId: "hook_H", token: "tok", inboxId: 2, payload: '"x"', receivedAt: 1 },
+      ),
+    );
+    expect(got).toEqual([42, "PayloadValidationError"]);
   });
 });

@@ -1,17 +1,20 @@
+import { HookDisposedError, type NonDeterminismError, type PayloadIssue } from "../errors.js";
+import { CallMatcher } from "./call-matcher.js";
 import {
-  deserializeError,
-  HookConflictError,
-  HookDisposedError,
-  HookExpiredError,
-  NonDeterminismError,
-  type SerializedError,
-} from "../errors.js";
-import type { StandardSchemaV1 } from "../schema/standard.js";
-import type { EventOf, HookKind, LatchEvent } from "./events.js";
+  earliest,
+  type HookCallOptions,
+  SleepCall,
+  StepCall,
+  type StepCallOptions,
+  type StepFn,
+} from "./calls.js";
+import type { EventOf, LatchEvent } from "./events.js";
+import type { ExecutionHost, RunServices } from "./execution-host.js";
 import { HookState } from "./hook-state.js";
+import { RunHooks } from "./run-hooks.js";
+import { RunSteps } from "./run-steps.js";
 import { runInScope } from "./scope.js";
 import { checkToken } from "./token.js";
-import { decodeValue } from "./values.js";
 
 /**
  * One run's workflow code, driven by its event log. PURE: it does no I/O. It is fed events (`apply`)
@@ -26,34 +29,42 @@ export class Execution {
   /** New events the code produced since the last takeCommands(), in order. */
   private commands: LatchEvent[] = [];
   private newSteps: StepCall[] = [];
-  private newHooks: HookState[] = [];
-  private callSeq = 0;
-  /** First event of each durable call in the log, by callSeq. */
-  private readonly recorded = new Map<number, Extract<LatchEvent, { callSeq: number }>>();
-  private maxRecordedCall = 0;
-  /** Log events not applied yet during replay; while > 0 every call must already be in the log. */
-  private remaining = 0;
-
-  readonly steps = new Map<number, StepCall>();
-  readonly sleeps = new Map<number, SleepCall>();
-  readonly hooks = new Map<string, HookState>();
-  private readonly calls = new Set<number>();
+  private readonly calls: CallMatcher;
+  private readonly steps = new RunSteps();
+  private readonly sleeps = new Map<number, SleepCall>();
+  private readonly hooks = new RunHooks();
+  private logSeq = 0;
+  private runDeadline: number | undefined;
 
   outcome: { ok: true; value: unknown } | { ok: false; error: unknown } | undefined;
-  /** A broken replay: the run must fail with this, whatever the code does with it. */
-  fatal: NonDeterminismError | undefined;
-  /** Position of the last event applied from, or committed to, the log. */
-  seq = 0;
-  /** When the workflow's timeout ends the run, if it has one. */
-  deadline: number | undefined;
-  /** Whether any step of this run declared lifecycle hooks. */
-  stepHooks = false;
 
   constructor(
     readonly runId: string,
     readonly workflowName: string,
     private readonly host: ExecutionHost,
-  ) {}
+  ) {
+    this.calls = new CallMatcher(runId, workflowName);
+  }
+
+  /** A broken replay: the run must fail with this, whatever the code does with it. */
+  get fatal(): NonDeterminismError | undefined {
+    return this.calls.fatal;
+  }
+
+  /** Position of the last event applied from, or committed to, the log. */
+  get seq(): number {
+    return this.logSeq;
+  }
+
+  /** When the workflow's timeout ends the run, if it has one (from its run.started). */
+  get deadline(): number | undefined {
+    return this.runDeadline;
+  }
+
+  /** Whether any step of this run declared lifecycle hooks. */
+  get hasStepLifecycle(): boolean {
+    return this.steps.hasLifecycle;
+  }
 
   /** The run context of the engine executing this run (see RunServices). */
   get services(): RunServices | undefined {
@@ -62,20 +73,17 @@ export class Execution {
 
   /**
    * Starts the workflow function and re-executes it against its log, one event at a time.
-   * Afterwards the execution is live: new calls become commands.
+   * Afterwards the execution is live: new calls become commands. `seq` is the log's last position
+   * (given when the log was not read: a fresh run's is run.created alone, at 1).
    */
   async begin(
     fn: (...args: any[]) => unknown,
     args: unknown[],
     history: readonly (LatchEvent & { seq: number })[],
+    seq = history.at(-1)?.seq ?? 0,
   ): Promise<void> {
-    for (const e of history) {
-      if ("callSeq" in e && typeof e.callSeq === "number" && !this.recorded.has(e.callSeq)) {
-        this.recorded.set(e.callSeq, e as Extract<LatchEvent, { callSeq: number }>);
-        this.maxRecordedCall = Math.max(this.maxRecordedCall, e.callSeq);
-      }
-    }
-    this.remaining = history.filter(drivesCode).length;
+    this.logSeq = seq;
+    this.calls.load(history, history.filter(drivesCode).length);
     runInScope({ kind: "workflow", execution: this }, () => {
       let result: Promise<unknown>;
       try {
@@ -95,9 +103,11 @@ export class Execution {
     await settle();
     for (const e of history) {
       if (this.fatal) return;
-      this.seq = e.seq;
-      if (!drivesCode(e)) continue;
-      this.remaining--;
+      if (!drivesCode(e)) {
+        this.apply(e);
+        continue;
+      }
+      this.calls.applied();
       try {
         this.apply(e);
       } catch (err) {
@@ -106,48 +116,34 @@ export class Execution {
       }
       await settle();
     }
-    this.remaining = 0;
+    this.calls.live();
+  }
+
+  /** The log now ends at `seq`: every event taken so far is in it. */
+  committed(seq: number): void {
+    this.logSeq = seq;
+    this.hooks.committed();
   }
 
   /** Applies one event to the code's state (resolving what it awaits). Live and on replay. */
   apply(e: LatchEvent): void {
     switch (e.type) {
-      case "step.started": {
-        const call = this.expectCall(e.callSeq, e);
-        if (call) {
-          call.attempt = e.attempt;
-          call.state = "running";
-        }
+      case "run.started":
+        this.runDeadline = e.deadline;
         return;
-      }
-      case "step.retrying": {
-        const call = this.steps.get(e.callSeq);
-        if (call) {
-          call.state = "backoff";
-          call.retryAt = e.retryAt;
-          call.lastError = e.error;
-        }
+      case "step.started":
+        this.calls.expect(e.callSeq, e);
+        this.steps.apply(e);
         return;
-      }
-      case "step.completed": {
-        const call = this.steps.get(e.callSeq);
-        if (call && call.state !== "done") {
-          call.state = "done";
-          call.resolve(decodeValue(e.result));
-        }
+      case "step.retrying":
+      case "step.completed":
+      case "step.failed":
+        this.steps.apply(e);
         return;
-      }
-      case "step.failed": {
-        const call = this.steps.get(e.callSeq);
-        if (call && call.state !== "done") {
-          call.state = "done";
-          call.reject(deserializeError(e.error));
-        }
-        return;
-      }
       case "sleep.started":
       case "value.recorded":
-        this.expectCall(e.callSeq, e);
+      case "hook.created":
+        this.calls.expect(e.callSeq, e);
         return;
       case "sleep.completed": {
         const call = this.sleeps.get(e.callSeq);
@@ -157,29 +153,16 @@ export class Execution {
         }
         return;
       }
-      case "hook.created": {
-        this.expectCall(e.callSeq, e);
+      case "hook.disposed":
+        if (e.callSeq !== undefined) this.calls.expect(e.callSeq, e);
+        this.hooks.apply(e);
         return;
-      }
-      case "hook.notified": {
-        const hook = this.hooks.get(e.hookId);
-        if (hook) hook.notified = true;
-        return;
-      }
+      case "hook.notified":
       case "hook.received":
-        this.hooks.get(e.hookId)?.receive(e.payload, e.inboxId);
-        return;
       case "hook.rejected":
-        this.hooks.get(e.hookId)?.reject(e.inboxId);
-        return;
       case "hook.expired":
-        this.hooks.get(e.hookId)?.close("expired", () => new HookExpiredError(e.token));
+        this.hooks.apply(e);
         return;
-      case "hook.disposed": {
-        if (e.callSeq !== undefined) this.expectCall(e.callSeq, e);
-        this.hooks.get(e.hookId)?.close("disposed", () => new HookDisposedError(e.token));
-        return;
-      }
       default:
         return;
     }
@@ -192,7 +175,7 @@ export class Execution {
     return out;
   }
 
-  /** Steps the runtime must start now (new calls, and retries it scheduled with `retryStep`). */
+  /** Steps the runtime must start now (new calls, and retries started by timers or recovery). */
   takeStepTasks(): StepCall[] {
     const out = this.newSteps;
     this.newSteps = [];
@@ -201,64 +184,96 @@ export class Execution {
 
   /** Hooks created since the last call, to register with the store (and notify once committed). */
   takeNewHooks(): HookState[] {
-    const out = this.newHooks;
-    this.newHooks = [];
-    return out;
+    return this.hooks.takeNew();
+  }
+
+  // ---- what the runtime asks of the run's state ----
+
+  /**
+   * Timers that fell due at `now`. Back-offs that ended start a new attempt at once (see
+   * takeStepTasks); sleeps that ended and hooks that timed out come back as the events to apply.
+   */
+  dueTimers(now: number): { sleeps: EventOf<"sleep.completed">[]; expiries: EventOf<"hook.expired">[] } {
+    const sleeps: EventOf<"sleep.completed">[] = [];
+    for (const s of this.sleeps.values()) {
+      if (!s.done && s.until <= now) sleeps.push({ type: "sleep.completed", callSeq: s.callSeq });
+    }
+    for (const call of this.steps.dueRetries(now)) this.retryStep(call);
+    return { sleeps, expiries: this.hooks.expiring(now) };
+  }
+
+  /** The earliest time this run must be looked at again: a sleep, a back-off, a hook timeout, its deadline. */
+  nextWakeAt(): number | undefined {
+    let at = earliest(this.runDeadline, this.steps.nextRetry());
+    for (const s of this.sleeps.values()) if (!s.done) at = earliest(at, s.until);
+    return earliest(at, this.hooks.nextExpiry());
+  }
+
+  /**
+   * After a cold replay: attempts the log shows running but no process runs (a crash cut them off)
+   * are tried again, or fail when no retries are left (the events returned).
+   */
+  resumeCutOffSteps(): EventOf<"step.failed">[] {
+    const failed: EventOf<"step.failed">[] = [];
+    for (const call of this.steps.cutOff()) {
+      if (call.attempt > call.options.retries) failed.push(call.cutOffFailure());
+      else this.retryStep(call);
+    }
+    return failed;
+  }
+
+  /** Pending hooks whose onCreated never confirmed (after a cold replay). */
+  unnotifiedHooks(): HookState[] {
+    return this.hooks.unnotified();
+  }
+
+  /** The run ends: the events that dispose its hooks still pending. */
+  hookDisposalsAtEnd(): EventOf<"hook.disposed">[] {
+    return this.hooks.disposalsAtEnd();
+  }
+
+  /** Checks a payload against its hook's own schema before it is applied (undefined: valid). */
+  checkPayload(e: EventOf<"hook.received">): Promise<PayloadIssue[] | undefined> {
+    return this.hooks.check(e);
+  }
+
+  /** The store refused this hook's token: its creation is recorded as a conflict and its awaiters fail. */
+  markHookConflict(hookId: string): void {
+    this.hooks.markConflict(hookId);
+  }
+
+  /** A step call of this run (lifecycle/ reads its options and attempt). */
+  stepCall(callSeq: number): StepCall | undefined {
+    return this.steps.get(callSeq);
+  }
+
+  /** Step calls in the given states, in call order. */
+  stepsIn(...states: StepCall["state"][]): StepCall[] {
+    return this.steps.in(...states);
   }
 
   /** Starts a new attempt of a step that is waiting out its back-off, or was cut off by a crash. */
-  retryStep(call: StepCall): void {
-    call.attempt += 1;
-    call.state = "running";
-    call.live = true;
-    call.retryAt = undefined;
-    this.commands.push({
-      type: "step.started",
-      callSeq: call.callSeq,
-      name: call.name,
-      attempt: call.attempt,
-    });
+  private retryStep(call: StepCall): void {
+    this.commands.push(call.startAttempt(call.attempt + 1));
     this.newSteps.push(call);
-  }
-
-  /** The earliest time something this run waits for falls due (sleep, retry back-off, hook timeout). */
-  nextTimer(): number | undefined {
-    let at: number | undefined;
-    const min = (t: number | undefined) => {
-      if (t !== undefined && (at === undefined || t < at)) at = t;
-    };
-    for (const s of this.sleeps.values()) if (!s.done) min(s.until);
-    for (const s of this.steps.values()) if (s.state === "backoff") min(s.retryAt);
-    for (const h of this.hooks.values()) if (h.status === "pending") min(h.expiresAt);
-    return at;
-  }
-
-  /** True while a step runs: the run cannot suspend. */
-  get busy(): boolean {
-    for (const s of this.steps.values()) if (s.state === "running") return true;
-    return false;
   }
 
   // ---- durable calls, made by the workflow API inside the workflow body ----
 
   callStep(name: string, fn: StepFn, options: StepCallOptions, input?: unknown): Promise<unknown> {
-    const callSeq = this.nextCall("step.started", name);
+    const callSeq = this.calls.next("step.started", name);
     const call = new StepCall(callSeq, name, fn, options, input);
-    this.steps.set(callSeq, call);
-    if (options.hooks) this.stepHooks = true;
-    if (!this.recorded.has(callSeq)) {
-      call.attempt = 1;
-      call.state = "running";
-      call.live = true;
-      this.commands.push({ type: "step.started", callSeq, name, attempt: 1 });
+    this.steps.add(call);
+    if (!this.calls.recordedAt(callSeq)) {
+      this.commands.push(call.startAttempt(1));
       this.newSteps.push(call);
     }
     return call.promise;
   }
 
   callSleep(durationMs: number | undefined, until: number | undefined): Promise<void> {
-    const callSeq = this.nextCall("sleep.started");
-    const rec = this.recorded.get(callSeq) as EventOf<"sleep.started"> | undefined;
+    const callSeq = this.calls.next("sleep.started");
+    const rec = this.calls.recordedAt<EventOf<"sleep.started">>(callSeq);
     const at = rec ? rec.until : (until ?? this.host.now() + (durationMs ?? 0));
     if (!rec) this.commands.push({ type: "sleep.started", callSeq, until: at });
     const call = new SleepCall(callSeq, at);
@@ -268,8 +283,8 @@ export class Execution {
 
   callCreateHook(opts: HookCallOptions): HookState {
     if (opts.token !== undefined) checkToken(opts.token);
-    const callSeq = this.nextCall("hook.created", opts.name);
-    const rec = this.recorded.get(callSeq) as EventOf<"hook.created"> | undefined;
+    const callSeq = this.calls.next("hook.created", opts.name);
+    const rec = this.calls.recordedAt<EventOf<"hook.created">>(callSeq);
     const hookId = rec?.hookId ?? this.host.newHookId();
     const token = rec?.token ?? opts.token ?? `${this.runId}:${hookId}`;
     const expiresAt = rec
@@ -290,32 +305,16 @@ export class Execution {
       onCreated: opts.onCreated,
       customToken: opts.token !== undefined,
     });
-    this.hooks.set(hookId, hook);
-    if (rec) {
-      hook.notified = !opts.onCreated;
-      if (rec.conflict) hook.close("conflict", () => new HookConflictError(token));
-    } else {
-      this.commands.push({
-        type: "hook.created",
-        callSeq,
-        hookId,
-        token,
-        name: opts.name,
-        kind: opts.kind,
-        expiresAt,
-        schema: opts.jsonSchema,
-        metadata: opts.metadata,
-      });
-      this.newHooks.push(hook);
-    }
+    const created = this.hooks.open(hook, rec);
+    if (created) this.commands.push(created);
     return hook;
   }
 
   /** The workflow disposes a hook: a durable call, so replay agrees on when the token was freed. */
   callDisposeHook(hook: HookState): void {
     if (hook.status !== "pending") return;
-    const callSeq = this.nextCall("hook.disposed");
-    if (!this.recorded.has(callSeq)) {
+    const callSeq = this.calls.next("hook.disposed");
+    if (!this.calls.recordedAt(callSeq)) {
       this.commands.push({
         type: "hook.disposed",
         hookId: hook.hookId,
@@ -327,160 +326,15 @@ export class Execution {
     hook.close("disposed", () => new HookDisposedError(hook.token));
   }
 
-  /** The store refused the token (another live hook holds it): record that, fail the awaiters. */
-  markHookConflict(hookId: string): void {
-    const hook = this.hooks.get(hookId);
-    if (!hook) return;
-    for (const c of this.commands) {
-      if (c.type === "hook.created" && c.hookId === hookId) c.conflict = true;
-    }
-    this.newHooks = this.newHooks.filter((h) => h !== hook);
-    hook.close("conflict", () => new HookConflictError(hook.token));
-  }
-
   callValue(kind: "now" | "random" | "uuid"): number | string {
-    const callSeq = this.nextCall("value.recorded", kind);
-    const rec = this.recorded.get(callSeq) as EventOf<"value.recorded"> | undefined;
+    const callSeq = this.calls.next("value.recorded", kind);
+    const rec = this.calls.recordedAt<EventOf<"value.recorded">>(callSeq);
     if (rec) return rec.value;
     const value =
       kind === "now" ? this.host.now() : kind === "random" ? this.host.random() : this.host.randomUUID();
     this.commands.push({ type: "value.recorded", callSeq, kind, value });
     return value;
   }
-
-  /** Allocates the next call number and checks it against the log (NonDeterminismError on drift). */
-  private nextCall(type: string, name?: string): number {
-    if (this.fatal) throw this.fatal;
-    const callSeq = ++this.callSeq;
-    this.calls.add(callSeq);
-    const rec = this.recorded.get(callSeq);
-    if (rec) {
-      const recName = callName(rec);
-      if (rec.type !== type || (name !== undefined && recName !== name)) {
-        this.fail(
-          `durable call #${callSeq} is ${describe(type, name)} in the code but ${describe(rec.type, recName)} in the log of run ${this.runId}`,
-        );
-      }
-    } else if (callSeq <= this.maxRecordedCall || this.remaining > 0) {
-      this.fail(
-        `durable call #${callSeq} (${describe(type, name)}) is in the code but not in the log of run ${this.runId}`,
-      );
-    }
-    return callSeq;
-  }
-
-  private expectCall(callSeq: number, e: LatchEvent): StepCall | undefined {
-    if (!this.calls.has(callSeq)) {
-      this.fail(
-        `the log of run ${this.runId} has ${describe(e.type, callName(e))} as durable call #${callSeq}, ` +
-          "which the code no longer makes",
-      );
-    }
-    return this.steps.get(callSeq);
-  }
-
-  private fail(detail: string): never {
-    this.fatal ??= new NonDeterminismError(
-      `${detail}. The workflow "${this.workflowName}" changed under a live run: durable calls (steps, sleeps, hooks, ` +
-        "now/random/uuid) must be made in the same order on every execution. Keep the old code path for runs " +
-        "started before the change, or give the new code a new workflow version.",
-    );
-    throw this.fatal;
-  }
-}
-
-/** What an execution needs from the outside world (a clock, randomness), injected so tests control it. */
-export interface ExecutionHost {
-  now(): number;
-  newHookId(): string;
-  random(): number;
-  randomUUID(): string;
-  /** What the engine running the workflow offers its code; absent when nothing runs it (a bare replay). */
-  services?: RunServices;
-}
-
-/**
- * The engine's side of the run context: per engine, never process-wide, so two latches in one
- * process keep their own settings (and a workflow from another copy of latch reaches them through
- * the execution it runs in).
- */
-export interface RunServices {
-  /** The base of the webhook URLs this engine gives out, such as "https://hooks.example.com". */
-  publicUrl(): string;
-  /** A run created a hook of a definition (defineHook): the engine's resumeHook checks payloads with its schema. */
-  hookDefined(name: string, schema: StandardSchemaV1): void;
-}
-
-export type StepFn = (ctx: StepContext) => unknown;
-
-export interface StepContext {
-  runId: string;
-  name: string;
-  attempt: number;
-  /** `runId:callSeq`, stable across attempts: pass it to external APIs that deduplicate. */
-  idempotencyKey: string;
-  /** Aborted when the attempt times out or the run is cancelled. */
-  signal: AbortSignal;
-}
-
-export interface StepCallOptions {
-  retries: number;
-  backoff: { initialMs: number; factor: number; maxMs: number };
-  timeoutMs?: number;
-  hooks?: unknown;
-}
-
-export class StepCall {
-  attempt = 0;
-  state: "pending" | "running" | "backoff" | "done" = "pending";
-  /** Its current attempt was started by this process (not merely found running in the log). */
-  live = false;
-  retryAt: number | undefined;
-  lastError: SerializedError | undefined;
-  readonly promise: Promise<unknown>;
-  resolve!: (v: unknown) => void;
-  reject!: (e: unknown) => void;
-
-  constructor(
-    readonly callSeq: number,
-    readonly name: string,
-    readonly fn: StepFn,
-    readonly options: StepCallOptions,
-    /** The step's arguments (defineStep), shown to interceptors. */
-    readonly input?: unknown,
-  ) {
-    this.promise = new Promise((res, rej) => {
-      this.resolve = res;
-      this.reject = rej;
-    });
-    // A step whose failure the code never awaits must not crash the process.
-    this.promise.catch(() => {});
-  }
-}
-
-export class SleepCall {
-  done = false;
-  readonly promise: Promise<void>;
-  resolve!: () => void;
-  constructor(
-    readonly callSeq: number,
-    readonly until: number,
-  ) {
-    this.promise = new Promise((res) => {
-      this.resolve = res;
-    });
-  }
-}
-
-export interface HookCallOptions {
-  token?: string;
-  name?: string;
-  kind: HookKind;
-  timeoutMs?: number;
-  schema?: StandardSchemaV1;
-  jsonSchema?: Record<string, unknown>;
-  metadata?: unknown;
-  onCreated?: (token: string) => unknown;
 }
 
 /** Waits until the code has done all it can with what it was given (all microtasks have run). */
@@ -491,15 +345,4 @@ export function settle(): Promise<void> {
 /** Events that move the code forward or that the code itself made; the rest are bookkeeping. */
 function drivesCode(e: LatchEvent): boolean {
   return !e.type.startsWith("run.");
-}
-
-function callName(e: LatchEvent): string | undefined {
-  if ("name" in e) return e.name;
-  if (e.type === "value.recorded") return e.kind;
-  return undefined;
-}
-
-function describe(type: string, name: string | undefined): string {
-  const kind = type.split(".")[0] === "value" ? "value" : type.split(".")[0];
-  return name ? `${kind} "${name}"` : `a ${kind}`;
 }

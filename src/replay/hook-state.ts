@@ -40,8 +40,6 @@ export class HookState {
   readonly metadata: unknown;
   readonly onCreated: ((token: string) => unknown) | undefined;
   readonly customToken: boolean;
-  /** Highest inbox id delivered or rejected, so a payload is never applied twice. */
-  lastInboxId = 0;
   private readonly queue: { raw: string | undefined; checked?: { value: unknown } }[] = [];
   /** Payloads `check` found valid, by inbox id, until they are received (no second validation). */
   private readonly checked = new Map<number, { value: unknown }>();
@@ -65,37 +63,34 @@ export class HookState {
     this.customToken = init.customToken;
   }
 
+  /**
+   * A payload for the code. Each inbox row comes once: the runtime's payload feed is the one place
+   * that filters repeats (see runtime/payload-feed.ts), and the log never holds a row twice.
+   */
   receive(payload: string | undefined, inboxId: number): void {
-    if (inboxId <= this.lastInboxId) return;
-    this.lastInboxId = inboxId;
     const checked = this.checked.get(inboxId);
     this.checked.delete(inboxId);
     this.queue.push({ raw: payload, checked });
     this.pump();
   }
 
-  /** A payload turned down by `check`: never handed out, and never looked at again. */
+  /** A payload turned down by `check`: never handed out. */
   reject(inboxId: number): void {
     this.checked.delete(inboxId);
-    if (inboxId > this.lastInboxId) this.lastInboxId = inboxId;
   }
 
   /**
    * Validates a payload against the hook's own schema before it is delivered: the issues when it
    * fails (then the run records hook.rejected and the hook goes on waiting), else undefined and
-   * the validated value is kept for `receive`.
+   * the validated value is kept for `receive`. The one place payloads are validated where the
+   * run's code is; a replayed payload (checked when it was live) only goes through `validate`
+   * again to get the same value (a schema may transform it).
    */
   async check(raw: string | undefined, inboxId: number): Promise<PayloadIssue[] | undefined> {
     if (!this.schema) return undefined;
-    let value: unknown;
-    try {
-      value = decodeValue(raw);
-    } catch {
-      return [{ path: "", message: "the payload is not valid JSON" }];
-    }
-    const result = await this.schema["~standard"].validate(value);
-    if (result.issues) return toPayloadIssues(result.issues);
-    this.checked.set(inboxId, { value: result.value });
+    const result = await this.validate(raw);
+    if ("issues" in result) return result.issues;
+    this.checked.set(inboxId, result);
     return undefined;
   }
 
@@ -139,20 +134,30 @@ export class HookState {
     });
   }
 
+  /** The value the code gets for a payload not checked by this process (replay): validated the same way. */
   private parse(raw: string | undefined): unknown {
-    const value = decodeValue(raw);
-    if (!this.schema) return value;
-    const result = this.schema["~standard"].validate(value);
-    const unwrap = (r: StandardSchemaV1.Result<unknown>) => {
-      // Only on replay of a payload recorded before deliveries were checked (see `check`).
-      if (r.issues) throw new PayloadValidationError(toPayloadIssues(r.issues), this.token);
+    if (!this.schema) return decodeValue(raw);
+    const toValue = (r: Validated) => {
+      if ("issues" in r) return Promise.reject(new PayloadValidationError(r.issues, this.token));
       return r.value;
     };
-    if (result instanceof Promise) return result.then(unwrap);
+    const result = this.validate(raw);
+    // Synchronous schemas hand the value over in the same turn, as live delivery does.
+    return result instanceof Promise ? result.then(toValue) : toValue(result);
+  }
+
+  private validate(raw: string | undefined): Validated | Promise<Validated> {
+    let value: unknown;
     try {
-      return unwrap(result);
-    } catch (err) {
-      return Promise.reject(err);
+      value = decodeValue(raw);
+    } catch {
+      return { issues: [{ path: "", message: "the payload is not valid JSON" }] };
     }
+    const toValidated = (r: StandardSchemaV1.Result<unknown>): Validated =>
+      r.issues ? { issues: toPayloadIssues(r.issues) } : { value: r.value };
+    const result = this.schema!["~standard"].validate(value);
+    return result instanceof Promise ? result.then(toValidated) : toValidated(result);
   }
 }
+
+type Validated = { value: unknown } | { issues: PayloadIssue[] };

@@ -7,8 +7,8 @@ import { InvalidArgumentError, serializeError, UnknownWorkflowError } from "../e
 import { newWorkerId } from "../ids.js";
 import { composeInterceptors } from "../interceptors/compose.js";
 import type { StepInterceptor } from "../interceptors/types.js";
-import { LifecycleDispatcher } from "../lifecycle/dispatcher.js";
-import type { HookErrorReporter } from "../lifecycle/types.js";
+import { DEFAULT_HANDLER_TIMEOUT_MS, LifecycleDispatcher } from "../lifecycle/dispatcher.js";
+import type { HookErrorReporter, LifecycleErrorReporter } from "../lifecycle/types.js";
 import { checkPlugins } from "../plugins/check.js";
 import type { LatchPlugin } from "../plugins/types.js";
 import { type Duration, parseDuration } from "../replay/duration.js";
@@ -16,7 +16,9 @@ import type { HookState } from "../replay/hook-state.js";
 import { openStore, type StoreSpec } from "../stores/open.js";
 import type { Workflow } from "../workflow/define-workflow.js";
 import { consoleLogger, type Logger } from "./logger.js";
-import { checkWorkerOptions, Worker, type WorkerOptions } from "./worker.js";
+import { replayFromStore } from "./run-loader.js";
+import { Worker } from "./worker.js";
+import { checkWorkerOptions, resolveWorkerOptions, type WorkerOptions } from "./worker-options.js";
 import { workflowRegistry } from "./workflow-registry.js";
 
 export interface LatchOptions {
@@ -80,7 +82,7 @@ export class Latch extends Client {
     super(store, clock, ownsStore, context);
     this.byName = byName;
     const logger = options.logger ?? consoleLogger;
-    const report: HookErrorReporter =
+    const report: LifecycleErrorReporter =
       options.onHookError ??
       ((err, ctx) =>
         logger.error(`${ctx.kind} ${ctx.name} failed for run ${ctx.runId}`, { error: serializeError(err) }));
@@ -89,17 +91,22 @@ export class Latch extends Client {
       ...(options.interceptors ?? []),
     ];
     const owner = newWorkerId();
+    const now = () => clock.now();
     this.dispatcher = new LifecycleDispatcher({
       store,
       owner,
-      clock,
-      logger,
+      now,
+      warn: (message, details) => logger.warn(message, details),
       workflows: byName,
       report,
+      replay: replayFromStore(store, now),
       onRunCreated: () => this.signals.ready(undefined),
-      leaseMs: options.worker ? options.worker.leaseMs : undefined,
+      // Deliveries claimed for recovery are held as long as this worker holds its runs.
+      leaseMs: resolveWorkerOptions(options.worker).leaseMs,
       handlerTimeoutMs:
-        options.hookTimeout === undefined ? undefined : parseDuration(options.hookTimeout, "hookTimeout"),
+        options.hookTimeout === undefined
+          ? DEFAULT_HANDLER_TIMEOUT_MS
+          : parseDuration(options.hookTimeout, "hookTimeout"),
     });
     this.worker =
       options.worker === false

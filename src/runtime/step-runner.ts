@@ -7,9 +7,10 @@ import {
   serializeError,
 } from "../errors.js";
 import type { InterceptorContext, StepResult } from "../interceptors/types.js";
+import type { StepCall } from "../replay/calls.js";
 import { parseDuration } from "../replay/duration.js";
 import type { LatchEvent } from "../replay/events.js";
-import type { Execution, StepCall } from "../replay/execution.js";
+import type { Execution } from "../replay/execution.js";
 import { runInScope } from "../replay/scope.js";
 import { encodeValue } from "../replay/values.js";
 
@@ -144,3 +145,48 @@ function retryDelay(call: StepCall, err: unknown, now: number): number {
   const { initialMs, factor, maxMs } = call.options.backoff;
   return Math.min(maxMs, initialMs * factor ** (call.attempt - 1));
 }
+
+/**
+ * The step attempts a run has running. Each outcome is handed on unless it came too late: the run
+ * stopped or ended, or the attempt was settled or superseded meanwhile.
+ */
+export class RunningSteps {
+  private readonly running = new Set<StepCall>();
+  /** The run's signal, made with the first attempt: a run ending with no step running needs none. */
+  private abort: AbortController | undefined;
+  private stopped: Error | undefined;
+
+  constructor(
+    private readonly exec: Execution,
+    private readonly clock: Clock,
+    private readonly intercept: Intercept,
+    private readonly onOutcome: (outcome: StepOutcome) => void,
+  ) {}
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  start(call: StepCall): void {
+    this.running.add(call);
+    if (!this.abort) {
+      this.abort = new AbortController();
+      if (this.stopped) this.abort.abort(this.stopped);
+    }
+    void runStepAttempt(this.exec, call, this.clock, this.abort.signal, this.intercept).then((outcome) => {
+      this.running.delete(call);
+      if (this.stopped || call.state !== "running" || call.attempt !== outcome.attempt) return;
+      this.onOutcome(outcome);
+    });
+  }
+
+  /** Aborts the signal of every attempt still running: the run stopped or ended. */
+  abortAll(reason: string): void {
+    if (this.stopped) return;
+    // Only a running attempt listens: a run that ends between steps is spared an Error (a stack trace).
+    this.stopped = this.running.size > 0 ? new Error(reason) : STOPPED;
+    if (this.running.size > 0) this.abort?.abort(this.stopped);
+  }
+}
+
+const STOPPED = new Error("the run stopped");

@@ -46,8 +46,8 @@ export function workflowRegistry(workflows: readonly Workflow[] | undefined): Ma
   // engine ever starts that handler). Inline steps' handlers are registered by the dispatcher.
   const pending = [...byName.values()];
   for (let w = pending.shift(); w; w = pending.shift()) {
-    for (const { hook, workflow } of handlerWorkflows(w.hooks)) {
-      if (registerHandlerWorkflow(byName, workflow, `workflow ${w.name} hooks.${hook}`))
+    for (const { name, workflow } of handlerWorkflows(w.hooks)) {
+      if (registerHandlerWorkflow(byName, workflow, `workflow ${w.name} hooks.${name}`))
         pending.push(workflow);
     }
   }

@@ -1,8 +1,8 @@
 import { InvalidArgumentError } from "../errors.js";
 import { declareStepHandlers } from "../lifecycle/handler-workflows.js";
 import type { LifecycleHooks } from "../lifecycle/types.js";
+import type { StepCallOptions, StepContext } from "../replay/calls.js";
 import { type Duration, parseDuration } from "../replay/duration.js";
-import type { StepCallOptions, StepContext } from "../replay/execution.js";
 import { workflowExecution } from "../replay/scope.js";
 
 export type { StepContext };
@@ -59,7 +59,7 @@ function resolveOptions(name: string, opts: StepOptions | undefined): StepCallOp
     retries,
     backoff,
     timeoutMs: opts?.timeout === undefined ? undefined : parseDuration(opts.timeout, "timeout"),
-    hooks: opts?.hooks,
+    lifecycle: opts?.hooks,
   };
 }
 
