@@ -1,11 +1,5 @@
 import type pg from "pg";
-import {
-  ClosedError,
-  InvalidArgumentError,
-  NotALatchDatabaseError,
-  StoreConnectionError,
-  StoreUnavailableError,
-} from "../../errors.js";
+import { ClosedError, InvalidArgumentError, StoreConnectionError } from "../../errors.js";
 import type { EventRecord, LatchEvent } from "../../replay/events.js";
 import type {
   CancelOutcome,
@@ -30,9 +24,10 @@ import type {
   RunRecord,
 } from "../../store/records.js";
 import type { Store, StoreChange, WatchOptions } from "../../store/store.js";
-import { decodeCursor, encodeCursor, pageSize } from "../paging.js";
+import { GroupCommit } from "../group-commit.js";
+import { countStatement, type Listing, POSTGRES_PLACEHOLDER, pageStatement } from "../listing.js";
+import { toOutboxEntries } from "../outbox.js";
 import { hookCounts, newRunRecord, runCounts } from "../rows.js";
-import { Batcher } from "./batcher.js";
 import {
   checkSchema,
   createPool,
@@ -42,18 +37,10 @@ import {
   type PostgresTarget,
   parsePostgresUrl,
 } from "./connection.js";
-import { ident, POSTGRES_MIGRATIONS, wakeChannel } from "./migrations/index.js";
+import { migrate } from "./migrate.js";
+import { wakeChannel } from "./migrations/index.js";
 import { type PostgresQueries, postgresQueries } from "./queries.js";
-import {
-  type Row,
-  toClaimedInbox,
-  toCommitJson,
-  toHook,
-  toInbox,
-  toInboxEntry,
-  toOutbox,
-  toRun,
-} from "./rows.js";
+import { type Row, toClaimedInbox, toCommitJson, toHook, toInbox, toInboxEntry, toRun } from "./rows.js";
 import { WakeListener } from "./wake-listener.js";
 
 export interface PostgresStoreOptions extends PostgresPoolOptions {
@@ -64,9 +51,6 @@ export interface PostgresStoreOptions extends PostgresPoolOptions {
    */
   schema?: string;
 }
-
-/** Tables a schema must not already have unless Latch made them. */
-const OWN_TABLES = ["runs", "events", "hooks", "inbox", "workflows"];
 
 /**
  * The scale-out store: many worker processes on many machines share one PostgreSQL database.
@@ -83,9 +67,9 @@ export class PostgresStore implements Store {
   private readonly q: PostgresQueries;
   private readonly names = new Map<string, string>();
   private readonly listener: WakeListener;
-  private readonly creates: Batcher<NewRun, boolean>;
-  private readonly hookReads: Batcher<string, HookRecord | undefined>;
-  private readonly resumes: Batcher<ResumeRequest, ResumeOutcome>;
+  private readonly creates: GroupCommit<NewRun, boolean>;
+  private readonly hookReads: GroupCommit<string, HookRecord | undefined>;
+  private readonly resumes: GroupCommit<ResumeRequest, ResumeOutcome>;
   private closed = false;
 
   private constructor(
@@ -102,10 +86,14 @@ export class PostgresStore implements Store {
       wakeChannel(schema),
       options.connectTimeoutMs ?? 10_000,
     );
-    const batching = { isConnectionError: (err: unknown) => StoreConnectionError.is(err) };
-    this.creates = new Batcher((runs) => this.createRuns(runs), batching);
-    this.hookReads = new Batcher((tokens) => this.getHooks(tokens), batching);
-    this.resumes = new Batcher((reqs) => this.resumeHooks(reqs), batching);
+    // A batch that fails for another reason than a lost connection (or a closed store) is sent
+    // again item by item, so one bad call fails only itself.
+    const batching = {
+      retryAlone: (err: unknown) => !StoreConnectionError.is(err) && !ClosedError.is(err),
+    };
+    this.creates = new GroupCommit((runs: NewRun[]) => this.createRuns(runs), batching);
+    this.hookReads = new GroupCommit((tokens: string[]) => this.getHooks(tokens), batching);
+    this.resumes = new GroupCommit((reqs: ResumeRequest[]) => this.resumeHooks(reqs), batching);
   }
 
   /**
@@ -120,80 +108,12 @@ export class PostgresStore implements Store {
     const pool = createPool(parsed.connectionString, { connectTimeoutMs: 10_000, ...options });
     const store = new PostgresStore(pool, parsed.target, schema, parsed.connectionString, options);
     try {
-      await store.migrate();
+      await migrate(pool, schema, parsed.target);
     } catch (err) {
       await pool.end().catch(() => {});
       throw mapPostgresError(err, parsed.target, "opening the store");
     }
     return store;
-  }
-
-  private async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      const version = Number((await client.query("SHOW server_version_num")).rows[0].server_version_num);
-      if (version < 120000) {
-        throw new StoreUnavailableError(
-          `store: ${this.target.label} runs PostgreSQL ${Math.floor(version / 10000)}; Latch needs PostgreSQL 12 or newer. Upgrade the server.`,
-        );
-      }
-      await client.query("BEGIN");
-      // Workers starting together: one migrates, the others wait here and then find it done.
-      await client.query("SELECT pg_advisory_xact_lock(hashtext('latch.migrate'), hashtext($1))", [
-        this.schema,
-      ]);
-      const tables = new Set(
-        (
-          await client.query(
-            `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')`,
-            [this.schema],
-          )
-        ).rows.map((r) => r.relname as string),
-      );
-      let current = 0;
-      if (tables.has("latch_migrations")) {
-        const row = (
-          await client.query(`SELECT max(version) AS v FROM ${ident(this.schema)}.latch_migrations`)
-        ).rows[0];
-        current = Number(row.v ?? 0);
-      } else if (OWN_TABLES.some((t) => tables.has(t))) {
-        throw new NotALatchDatabaseError(
-          `store: the schema ${JSON.stringify(this.schema)} in ${this.target.label} has tables of another application ` +
-            `(${OWN_TABLES.filter((t) => tables.has(t)).join(", ")}) and no Latch marker. ` +
-            "Give Latch its own schema: add ?schema=latch_app to the postgres:// URL or pass { schema }.",
-        );
-      }
-      if (current > POSTGRES_MIGRATIONS.length) {
-        throw new NotALatchDatabaseError(
-          `store: the schema ${JSON.stringify(this.schema)} has schema version ${current}, newer than this Latch knows (${POSTGRES_MIGRATIONS.length}). Upgrade latch.`,
-        );
-      }
-      if (current < POSTGRES_MIGRATIONS.length) {
-        const s = ident(this.schema);
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-        await client.query(
-          `CREATE TABLE IF NOT EXISTS ${s}.latch_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
-        );
-        for (let v = current; v < POSTGRES_MIGRATIONS.length; v++) {
-          await client.query(POSTGRES_MIGRATIONS[v]!(this.schema));
-          await client.query(`INSERT INTO ${s}.latch_migrations (version) VALUES ($1)`, [v + 1]);
-        }
-      }
-      await client.query("COMMIT");
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      if ((err as { code?: string }).code === "42501") {
-        throw new StoreUnavailableError(
-          `store: user ${JSON.stringify(this.target.user)} may not create the schema ${JSON.stringify(this.schema)} in ${this.target.label}. ` +
-            `Create it once as an owner (CREATE SCHEMA ${this.schema} AUTHORIZATION ${this.target.user}) or grant CREATE on the database.`,
-          { cause: err },
-        );
-      }
-      throw err;
-    } finally {
-      client.release();
-    }
   }
 
   /**
@@ -271,34 +191,23 @@ export class PostgresStore implements Store {
   }
 
   async listRuns(filter: RunFilter): Promise<Page<RunRecord>> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const statuses =
-      filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
-    if (statuses.length) where.push(`status = ANY($${args.push(statuses)}::text[])`);
-    if (filter.workflow) where.push(`workflow = $${args.push(filter.workflow)}`);
-    return this.page("listRuns", this.q.runsTable, where, args, filter, toRun, (r) => [r.createdAt, r.id]);
+    return this.page("listRuns", { kind: "runs", table: this.q.runsTable, filter }, toRun);
   }
 
   async countRuns(filter: RunCountFilter = {}): Promise<RunCounts> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const statuses =
-      filter.status === undefined ? [] : Array.isArray(filter.status) ? filter.status : [filter.status];
-    if (statuses.length) where.push(`status = ANY($${args.push(statuses)}::text[])`);
-    if (filter.workflow) where.push(`workflow = $${args.push(filter.workflow)}`);
-    return runCounts(await this.count("countRuns", this.q.runsTable, where, args));
+    return runCounts(await this.count("countRuns", { kind: "runs", table: this.q.runsTable, filter }));
   }
 
-  /** `status, n` rows of the matching rows of `table`, planned with the actual filter every time. */
-  private count(operation: string, table: string, where: string[], args: unknown[]): Promise<Row[]> {
-    const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
-    return this.run(
-      operation,
-      `SELECT status, count(*) AS n FROM ${table} ${clause} GROUP BY status`,
-      args,
-      true,
-    );
+  /** `status, n` rows of the matching rows, planned with the actual filter every time. */
+  private count(operation: string, listing: Listing): Promise<Row[]> {
+    const s = countStatement(listing, POSTGRES_PLACEHOLDER);
+    return this.run(operation, s.text, s.args, true);
+  }
+
+  /** One keyset page, newest first, planned with the actual filter every time. */
+  private async page<T>(operation: string, listing: Listing, map: (row: Row) => T): Promise<Page<T>> {
+    const s = pageStatement(listing, POSTGRES_PLACEHOLDER);
+    return s.page(await this.run(operation, s.text, s.args, true), map);
   }
 
   async readEvents(runId: string, filter: EventFilter = {}): Promise<EventRecord[]> {
@@ -375,7 +284,7 @@ export class PostgresStore implements Store {
       [opts.now, opts.workflows, opts.limit, opts.owner, opts.leaseMs],
       true,
     );
-    return rows.map(toOutbox).sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    return toOutboxEntries(rows);
   }
 
   async ackOutbox(ids: string[]): Promise<void> {
@@ -413,52 +322,11 @@ export class PostgresStore implements Store {
   }
 
   async listHooks(filter: HookFilter): Promise<Page<HookRecord>> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.status) where.push(`status = $${args.push(filter.status)}`);
-    if (filter.runId) where.push(`run_id = $${args.push(filter.runId)}`);
-    if (filter.name) where.push(`name = $${args.push(filter.name)}`);
-    return this.page("listHooks", this.q.hooksTable, where, args, filter, toHook, (h) => [
-      h.createdAt,
-      h.hookId,
-    ]);
+    return this.page("listHooks", { kind: "hooks", table: this.q.hooksTable, filter }, toHook);
   }
 
   async countHooks(filter: HookCountFilter = {}): Promise<HookCounts> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (filter.status) where.push(`status = $${args.push(filter.status)}`);
-    if (filter.runId) where.push(`run_id = $${args.push(filter.runId)}`);
-    if (filter.name) where.push(`name = $${args.push(filter.name)}`);
-    return hookCounts(await this.count("countHooks", this.q.hooksTable, where, args));
-  }
-
-  /** One keyset page, newest first, of `table` rows matching `where` (shared by the listings). */
-  private async page<T>(
-    operation: string,
-    table: string,
-    where: string[],
-    args: unknown[],
-    filter: { cursor?: string; limit?: number },
-    map: (row: any) => T,
-    key: (item: T) => [number, string],
-  ): Promise<Page<T>> {
-    const cursor = decodeCursor(filter.cursor);
-    if (cursor) {
-      const at = args.push(cursor.at);
-      where.push(`(created_at < $${at} OR (created_at = $${at} AND id < $${args.push(cursor.id)}))`);
-    }
-    const limit = pageSize(filter.limit);
-    const rows = await this.run(
-      operation,
-      `SELECT * FROM ${table} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-        ORDER BY created_at DESC, id DESC LIMIT $${args.push(limit + 1)}`,
-      args,
-      true,
-    );
-    const items = rows.slice(0, limit).map(map);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor(...key(last)) : undefined };
+    return hookCounts(await this.count("countHooks", { kind: "hooks", table: this.q.hooksTable, filter }));
   }
 
   /** Batched: concurrent calls share one statement and one transaction (see Batcher). */
