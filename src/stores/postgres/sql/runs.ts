@@ -63,7 +63,7 @@ export function runsSql(schema: string): string {
       VALUES (p_run_id, v_seq, 'run.cancelled', '{"type":"run.cancelled"}', p_now);
     -- Lifecycle hooks of a cancel made without the workflow's code: a worker that has it expands
     -- this entry (due at once: lease_until 0). The id's TypeScript twin is cancelDeliveryId
-    -- (src/stores/outbox.ts), in the format of every delivery id.
+    -- (src/stores/outbox.ts, src/ids.ts), in the format of every delivery id: dlv_<run ULID>_….
     INSERT INTO ${s}.outbox (id, run_id, workflow, handler, event, created_at, owner, lease_until)
       VALUES ('dlv_' || substr(p_run_id, 5) || '_cancel', p_run_id, v_run.workflow, ${lit(EXPAND_CANCELLED)},
               '{"at":' || p_now || '}', p_now, NULL, 0);
