@@ -40,7 +40,19 @@ import {
 import { migrate } from "./migrate.js";
 import { wakeChannel } from "./migrations/index.js";
 import { type PostgresQueries, postgresQueries } from "./queries.js";
-import { type Row, toClaimedInbox, toCommitJson, toHook, toInbox, toInboxEntry, toRun } from "./rows.js";
+import {
+  type Row,
+  toClaimedInbox,
+  toCommitJson,
+  toCreateJson,
+  toHook,
+  toInbox,
+  toInboxEntry,
+  toResumeJson,
+  toResumeOutcome,
+  toRun,
+} from "./rows.js";
+import { Statements } from "./statements.js";
 import { WakeListener } from "./wake-listener.js";
 
 export interface PostgresStoreOptions extends PostgresPoolOptions {
@@ -65,20 +77,20 @@ export class PostgresStore implements Store {
   readonly kind = "postgres";
   readonly schema: string;
   private readonly q: PostgresQueries;
-  private readonly names = new Map<string, string>();
   private readonly listener: WakeListener;
   private readonly creates: GroupCommit<NewRun, boolean>;
   private readonly hookReads: GroupCommit<string, HookRecord | undefined>;
   private readonly resumes: GroupCommit<ResumeRequest, ResumeOutcome>;
-  private closed = false;
+  private readonly db: Statements;
 
   private constructor(
-    private readonly pool: pg.Pool,
-    private readonly target: PostgresTarget,
+    pool: pg.Pool,
+    target: PostgresTarget,
     schema: string,
     connectionString: string,
     options: PostgresStoreOptions,
   ) {
+    this.db = new Statements(pool, target);
     this.schema = schema;
     this.q = postgresQueries(schema);
     this.listener = new WakeListener(
@@ -116,36 +128,9 @@ export class PostgresStore implements Store {
     return store;
   }
 
-  /**
-   * Runs a statement. Fixed key lookups are named prepared statements (parsed once per connection);
-   * `planEachTime` ones (claims, listings) are planned with their actual values every time, so a
-   * plan made while the tables were small and had no statistics is never kept.
-   */
-  private async run(
-    operation: string,
-    text: string,
-    values: unknown[],
-    planEachTime = false,
-  ): Promise<Row[]> {
-    this.assertOpen(operation);
-    let name: string | undefined;
-    if (!planEachTime) {
-      name = this.names.get(text);
-      if (!name) {
-        name = `latch_${this.names.size}`;
-        this.names.set(text, name);
-      }
-    }
-    try {
-      return (await this.pool.query({ name, text, values })).rows;
-    } catch (err) {
-      throw mapPostgresError(err, this.target, operation);
-    }
-  }
-
-  /** Batched: concurrent calls share one statement (see Batcher). */
+  /** Batched: concurrent calls share one statement (see GroupCommit). */
   async createRun(run: NewRun): Promise<RunRecord> {
-    this.assertOpen("createRun");
+    this.db.assertOpen("createRun");
     if (!(await this.creates.add(run))) {
       throw new InvalidArgumentError(
         "id",
@@ -161,32 +146,14 @@ export class PostgresStore implements Store {
     // An id twice in one batch: the first creates the run, the second finds it there.
     const first = new Map<string, NewRun>();
     for (const r of runs) if (!first.has(r.id)) first.set(r.id, r);
-    const json = [...first.values()].map((r) => ({
-      id: r.id,
-      workflow: r.workflow,
-      version: r.version ?? null,
-      input: r.input ?? null,
-      now: r.now,
-      event: JSON.stringify({
-        type: "run.created",
-        workflow: r.workflow,
-        version: r.version,
-        input: r.input,
-      } satisfies LatchEvent),
-    }));
-    const [row] = await this.run("createRun", this.q.createRuns, [JSON.stringify(json)]);
+    const json = [...first.values()].map(toCreateJson);
+    const [row] = await this.db.run("createRun", this.q.createRuns, [JSON.stringify(json)]);
     const created = new Set(row!.r as string[]);
     return runs.map((r) => first.get(r.id) === r && created.has(r.id));
   }
 
-  private assertOpen(operation: string): void {
-    if (this.closed) {
-      throw new ClosedError(`store: ${operation} was called after the PostgreSQL store was closed`);
-    }
-  }
-
   async getRun(runId: string): Promise<RunRecord | undefined> {
-    const [row] = await this.run("getRun", this.q.getRun, [runId]);
+    const [row] = await this.db.run("getRun", this.q.getRun, [runId]);
     return row ? toRun(row) : undefined;
   }
 
@@ -201,17 +168,17 @@ export class PostgresStore implements Store {
   /** `status, n` rows of the matching rows, planned with the actual filter every time. */
   private count(operation: string, listing: Listing): Promise<Row[]> {
     const s = countStatement(listing, POSTGRES_PLACEHOLDER);
-    return this.run(operation, s.text, s.args, true);
+    return this.db.run(operation, s.text, s.args, true);
   }
 
   /** One keyset page, newest first, planned with the actual filter every time. */
   private async page<T>(operation: string, listing: Listing, map: (row: Row) => T): Promise<Page<T>> {
     const s = pageStatement(listing, POSTGRES_PLACEHOLDER);
-    return s.page(await this.run(operation, s.text, s.args, true), map);
+    return s.page(await this.db.run(operation, s.text, s.args, true), map);
   }
 
   async readEvents(runId: string, filter: EventFilter = {}): Promise<EventRecord[]> {
-    const rows = await this.run("readEvents", this.q.readEvents, [
+    const rows = await this.db.run("readEvents", this.q.readEvents, [
       runId,
       filter.afterSeq ?? 0,
       filter.typePrefix ?? null,
@@ -232,14 +199,14 @@ export class PostgresStore implements Store {
     const rows = opts.ids
       ? opts.ids.length === 0
         ? []
-        : await this.run("claimRuns", this.q.claimRunsById, [
+        : await this.db.run("claimRuns", this.q.claimRunsById, [
             opts.now,
             opts.workflows,
             opts.ids.slice(0, opts.limit),
             opts.owner,
             opts.leaseMs,
           ])
-      : await this.run(
+      : await this.db.run(
           "claimRuns",
           this.q.claimRuns,
           [opts.now, opts.workflows, opts.limit, opts.owner, opts.leaseMs],
@@ -255,18 +222,18 @@ export class PostgresStore implements Store {
   async renewLeases(owner: string, runIds: string[], now: number, leaseMs: number): Promise<string[]> {
     if (runIds.length === 0) return [];
     const held = new Set(
-      (await this.run("renewLeases", this.q.renewLeases, [now + leaseMs, runIds, owner])).map((r) => r.id),
+      (await this.db.run("renewLeases", this.q.renewLeases, [now + leaseMs, runIds, owner])).map((r) => r.id),
     );
     return runIds.filter((id) => !held.has(id));
   }
 
   async ownedRunsWithWork(owner: string): Promise<string[]> {
-    return (await this.run("ownedRunsWithWork", this.q.ownedRunsWithWork, [owner])).map((r) => r.id);
+    return (await this.db.run("ownedRunsWithWork", this.q.ownedRunsWithWork, [owner])).map((r) => r.id);
   }
 
   async commit(batch: RunCommit[]): Promise<CommitResult[]> {
     if (batch.length === 0) return [];
-    const [row] = await this.run("commit", this.q.commit, [JSON.stringify(batch.map(toCommitJson))]);
+    const [row] = await this.db.run("commit", this.q.commit, [JSON.stringify(batch.map(toCommitJson))]);
     return row!.r as CommitResult[];
   }
 
@@ -278,7 +245,7 @@ export class PostgresStore implements Store {
     workflows: string[];
   }): Promise<OutboxEntry[]> {
     if (opts.workflows.length === 0 || opts.limit < 1) return [];
-    const rows = await this.run(
+    const rows = await this.db.run(
       "claimOutbox",
       this.q.claimOutbox,
       [opts.now, opts.workflows, opts.limit, opts.owner, opts.leaseMs],
@@ -289,35 +256,35 @@ export class PostgresStore implements Store {
 
   async ackOutbox(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.run("ackOutbox", this.q.ackOutbox, [ids]);
+    await this.db.run("ackOutbox", this.q.ackOutbox, [ids]);
   }
 
   async getInboxEntry(id: number): Promise<InboxEntry | undefined> {
-    const [row] = await this.run("getInboxEntry", this.q.getInboxEntry, [id]);
+    const [row] = await this.db.run("getInboxEntry", this.q.getInboxEntry, [id]);
     return row ? toInboxEntry(row) : undefined;
   }
 
   async readInbox(runId: string): Promise<InboxRecord[]> {
-    return (await this.run("readInbox", this.q.readInbox, [runId])).map(toInbox);
+    return (await this.db.run("readInbox", this.q.readInbox, [runId])).map(toInbox);
   }
 
   async registerWorkflows(names: string[], now: number): Promise<void> {
     if (names.length === 0) return;
-    await this.run("registerWorkflows", this.q.registerWorkflows, [names, now]);
+    await this.db.run("registerWorkflows", this.q.registerWorkflows, [names, now]);
   }
 
   async listWorkflows(): Promise<string[]> {
-    return (await this.run("listWorkflows", this.q.listWorkflows, [])).map((r) => r.name);
+    return (await this.db.run("listWorkflows", this.q.listWorkflows, [])).map((r) => r.name);
   }
 
   async nextWakeAt(): Promise<number | undefined> {
-    const [row] = await this.run("nextWakeAt", this.q.nextWakeAt, []);
+    const [row] = await this.db.run("nextWakeAt", this.q.nextWakeAt, []);
     return row?.t ?? undefined;
   }
 
-  /** Batched: concurrent calls share one statement (see Batcher). */
+  /** Batched: concurrent calls share one statement (see GroupCommit). */
   async getHook(token: string): Promise<HookRecord | undefined> {
-    this.assertOpen("getHook");
+    this.db.assertOpen("getHook");
     return this.hookReads.add(token);
   }
 
@@ -329,41 +296,27 @@ export class PostgresStore implements Store {
     return hookCounts(await this.count("countHooks", { kind: "hooks", table: this.q.hooksTable, filter }));
   }
 
-  /** Batched: concurrent calls share one statement and one transaction (see Batcher). */
+  /** Batched: concurrent calls share one statement and one transaction (see GroupCommit). */
   async resumeHook(req: ResumeRequest): Promise<ResumeOutcome> {
-    this.assertOpen("resumeHook");
-    const out = await this.resumes.add(req);
-    if (out.status === "expired" && (out as { expiredAt?: number | null }).expiredAt == null)
-      delete out.expiredAt;
-    // Only for the notification resume_hooks sends.
-    delete (out as { lastOwner?: string }).lastOwner;
-    return out;
+    this.db.assertOpen("resumeHook");
+    return this.resumes.add(req);
   }
 
   private async getHooks(tokens: string[]): Promise<(HookRecord | undefined)[]> {
-    const rows = await this.run("getHook", this.q.getHooks, [[...new Set(tokens)]]);
+    const rows = await this.db.run("getHook", this.q.getHooks, [[...new Set(tokens)]]);
     const byToken = new Map(rows.map((r) => [r.token as string, toHook(r)]));
     return tokens.map((t) => byToken.get(t));
   }
 
   private async resumeHooks(reqs: ResumeRequest[]): Promise<ResumeOutcome[]> {
-    const json = reqs.map((r) => ({
-      token: r.token,
-      payload: r.payload ?? null,
-      key: r.idempotencyKey ?? null,
-      keep: r.ifMissing === "keep",
-      now: r.now,
-      check: r.check ?? null,
-      sender: r.by || r.channel ? { by: r.by, channel: r.channel } : null,
-    }));
-    const [row] = await this.run("resumeHook", this.q.resumeHooks, [JSON.stringify(json)]);
-    return (row!.r as (ResumeOutcome | { status: "validate"; hook: Row })[]).map((out) =>
-      out.status === "validate" ? { status: "validate", hook: toHook(out.hook) } : out,
-    );
+    const [row] = await this.db.run("resumeHook", this.q.resumeHooks, [
+      JSON.stringify(reqs.map(toResumeJson)),
+    ]);
+    return (row!.r as Row[]).map(toResumeOutcome);
   }
 
   async cancelRun(runId: string, now: number): Promise<CancelOutcome> {
-    const [row] = await this.run("cancelRun", this.q.cancelRun, [runId, now]);
+    const [row] = await this.db.run("cancelRun", this.q.cancelRun, [runId, now]);
     const out = row!.r as { status: CancelOutcome["status"]; run?: Row };
     if (out.status === "not_found") return { status: "not_found" };
     return { status: out.status, run: toRun(out.run!) };
@@ -374,7 +327,7 @@ export class PostgresStore implements Store {
    * schema (this one included), delivered once per burst with the runs named.
    */
   watch(listener: (change?: StoreChange) => void, options: WatchOptions = {}): () => void {
-    if (this.closed) return () => {};
+    if (this.db.isClosed) return () => {};
     return this.listener.add(listener, options.owner);
   }
 
@@ -384,9 +337,9 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.db.isClosed) return;
+    const ending = this.db.close(); // refuses every later call at once
     await this.listener.stop();
-    await this.pool.end();
+    await ending;
   }
 }
