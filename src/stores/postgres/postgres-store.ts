@@ -82,6 +82,7 @@ export class PostgresStore implements Store {
   private readonly hookReads: GroupCommit<string, HookRecord | undefined>;
   private readonly resumes: GroupCommit<ResumeRequest, ResumeOutcome>;
   private readonly db: Statements;
+  private closing: Promise<void> | undefined;
 
   private constructor(
     pool: pg.Pool,
@@ -336,10 +337,14 @@ export class PostgresStore implements Store {
     return this.listener.ready();
   }
 
-  async close(): Promise<void> {
-    if (this.db.isClosed) return;
-    const ending = this.db.close(); // refuses every later call at once
-    await this.listener.stop();
-    await ending;
+  close(): Promise<void> {
+    // Calls are refused at once; the LISTEN connection (how other workers see this one is alive)
+    // ends before the pool does.
+    this.closing ??= (async () => {
+      this.db.refuse();
+      await this.listener.stop();
+      await this.db.close();
+    })();
+    return this.closing;
   }
 }

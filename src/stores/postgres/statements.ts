@@ -49,9 +49,14 @@ export class Statements {
     return this.closed;
   }
 
-  /** Refuses every later statement and closes the pool's connections. */
+  /** Refuses every later statement (at once) and closes the pool's connections. */
   async close(): Promise<void> {
-    this.closed = true;
+    this.refuse();
     await this.pool.end();
+  }
+
+  /** Refuses every later statement, leaving the pool to `close`. */
+  refuse(): void {
+    this.closed = true;
   }
 }
