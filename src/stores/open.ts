@@ -1,6 +1,5 @@
 import { InvalidArgumentError, quoteInput } from "../errors.js";
 import type { Store } from "../store/store.js";
-import { SqliteStore } from "./sqlite/sqlite-store.js";
 
 /** Where Latch keeps its data when nothing else is said: an embedded SQLite file. */
 export const DEFAULT_DATABASE_URL = "sqlite:.latch/latch.db";
@@ -26,26 +25,25 @@ const ACCEPTED =
   "postgres://user:pass@host:5432/db, or a path to a .db file (./latch.db)";
 
 /**
- * Opens the store a URL names. Without one: LATCH_DATABASE_URL, else the embedded default.
+ * Opens the store a URL names; without one, the embedded default. The environment
+ * (LATCH_DATABASE_URL) is read at the edges — createLatch, createClient, the CLI — not here. Only
+ * the module of that kind of store is loaded: a SQLite process never loads the PostgreSQL driver,
+ * and the other way round.
  * @throws InvalidArgumentError (field "store") for a value that is neither a URL nor a file path;
  *   StoreNotFoundError with `create: false` when the SQLite file does not exist.
  * @example await openStore("sqlite:.latch/latch.db")
  */
 export async function openStore(spec?: StoreSpec, options: OpenStoreOptions = {}): Promise<Store> {
   if (spec !== undefined && typeof spec !== "string") return spec;
-  // An empty LATCH_DATABASE_URL (a blank line in a .env file) means "not set".
-  const url = (spec ?? (process.env.LATCH_DATABASE_URL || DEFAULT_DATABASE_URL)).trim();
+  const url = (spec ?? DEFAULT_DATABASE_URL).trim();
   if (url === "") {
     throw new InvalidArgumentError("store", "is empty", `${ACCEPTED}.`);
   }
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
-    // Loaded on demand: SQLite users never load the PostgreSQL driver.
     const { PostgresStore } = await import("./postgres/postgres-store.js");
     return PostgresStore.open(url);
   }
-  const create = options.create ?? true;
-  if (url.startsWith("sqlite:"))
-    return SqliteStore.open(url.slice("sqlite:".length).replace(/^\/\//, ""), { create });
+  if (url.startsWith("sqlite:")) return openSqlite(url.slice("sqlite:".length).replace(/^\/\//, ""), options);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
     throw new InvalidArgumentError(
       "store",
@@ -62,7 +60,12 @@ export async function openStore(spec?: StoreSpec, options: OpenStoreOptions = {}
       `${ACCEPTED}.`,
     );
   }
-  return SqliteStore.open(url, { create });
+  return openSqlite(url, options);
+}
+
+async function openSqlite(path: string, options: OpenStoreOptions): Promise<Store> {
+  const { SqliteStore } = await import("./sqlite/sqlite-store.js");
+  return SqliteStore.open(path, { create: options.create ?? true });
 }
 
 function looksLikePath(value: string): boolean {

@@ -89,10 +89,19 @@ function senderOf(raw: unknown): Pick<InboxRecord, "by" | "channel"> {
   return { ...(s.by ? { by: s.by } : {}), ...(s.channel ? { channel: s.channel } : {}) };
 }
 
-/** The sender column's value for a resume request, or null when it names nobody. */
-export function senderColumn(req: { by?: InboxRecord["by"]; channel?: string }): string | null {
+/** Who sent a resume request, as the sender column holds it, or null when it names nobody. */
+export function sender(req: {
+  by?: InboxRecord["by"];
+  channel?: string;
+}): Pick<InboxRecord, "by" | "channel"> | null {
   if (!req.by && !req.channel) return null;
-  return JSON.stringify({ by: req.by, channel: req.channel });
+  return { by: req.by, channel: req.channel };
+}
+
+/** The same as SQLite's text column holds it. */
+export function senderColumn(req: { by?: InboxRecord["by"]; channel?: string }): string | null {
+  const s = sender(req);
+  return s && JSON.stringify(s);
 }
 
 export function toInboxEntry(r: Row): InboxEntry {

@@ -1,7 +1,7 @@
-import type { InboxRecord, RunCommit } from "../../store/records.js";
+import type { LatchEvent } from "../../replay/events.js";
+import type { InboxRecord, NewRun, ResumeOutcome, ResumeRequest, RunCommit } from "../../store/records.js";
 import { hookChanges } from "../hook-changes.js";
-
-import { toInbox } from "../rows.js";
+import { type Row, sender, toHook, toInbox } from "../rows.js";
 
 export { type Row, toHook, toInbox, toInboxEntry, toOutbox, toRun } from "../rows.js";
 
@@ -55,4 +55,39 @@ export function toClaimedInbox(runId: string, rows: unknown[][] | null): InboxRe
   return (rows ?? []).map(([id, token, hookId, payload, at, sender]) =>
     toInbox({ id, token, hook_id: hookId, run_id: runId, payload, received_at: at, sender }),
   );
+}
+
+/** A run as the `create_runs` SQL function reads it, with its run.created event as JSON text. */
+export function toCreateJson(r: NewRun): unknown {
+  const event: LatchEvent = { type: "run.created", workflow: r.workflow, version: r.version, input: r.input };
+  return {
+    id: r.id,
+    workflow: r.workflow,
+    version: r.version ?? null,
+    input: r.input ?? null,
+    now: r.now,
+    event: JSON.stringify(event),
+  };
+}
+
+/** A resume as the `resume_hooks` SQL function reads it. */
+export function toResumeJson(r: ResumeRequest): unknown {
+  return {
+    token: r.token,
+    payload: r.payload ?? null,
+    key: r.idempotencyKey ?? null,
+    keep: r.ifMissing === "keep",
+    now: r.now,
+    check: r.check ?? null,
+    sender: sender(r),
+  };
+}
+
+/** An outcome as `resume_hooks` answers it: the hook to validate against as a record, no nulls. */
+export function toResumeOutcome(out: Row): ResumeOutcome {
+  if (out.status === "validate") return { status: "validate", hook: toHook(out.hook) };
+  if (out.status === "expired" && out.expiredAt == null) delete out.expiredAt;
+  // Only for the notification resume_hooks sends.
+  delete out.lastOwner;
+  return out as ResumeOutcome;
 }

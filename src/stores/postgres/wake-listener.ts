@@ -5,8 +5,8 @@ import { parserFor } from "./connection.js";
 /**
  * The cross-process doorbell: one dedicated connection (outside the pool, which would recycle it)
  * that LISTENs on the schema's channel. Notifications name what changed (`r:`, `p:`, `c:` + run id,
- * `p:<run>@<worker>` with the worker that released the run last; space-separated; see migration
- * 2); a burst of them is rung as a few calls, each with everything named since the last (see ring). When the connection drops it reconnects with back-off; each time
+ * `p:<run>@<worker>` with the worker that released the run last; space-separated; see wake() in
+ * sql/shared.ts); a burst of them is rung as a few calls, each with everything named since the last (see ring). When the connection drops it reconnects with back-off; each time
  * LISTEN becomes active it rings once without a change ("look at everything"), because anything
  * sent before (or while it was away) was missed.
  */
@@ -32,7 +32,7 @@ export class WakeListener {
 
   /**
    * The worker this process runs, if any: the connection is then named `latch-worker <owner>`, which
-   * is how other workers see it is alive (see live_workers() in migration 2).
+   * is how other workers see it is alive (see live_workers() in sql/shared.ts).
    */
   private owner: string | undefined;
 

@@ -1,7 +1,6 @@
-/** SQL text helpers shared by the migrations and the queries. */
+import { TERMINAL_STATUSES } from "../../../store/records.js";
 
-/** How long the committing worker has to confirm a lifecycle delivery before others retry it, by default. */
-export const OUTBOX_LEASE_MS = 30_000;
+/** SQL text helpers shared by the migration and the queries. */
 
 /** The LISTEN/NOTIFY channel of a schema: run created, payload accepted, cancel requested. */
 export function wakeChannel(schema: string): string {
@@ -16,4 +15,9 @@ export function ident(name: string): string {
 /** A SQL string literal. */
 export function lit(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** Whether a run status (an SQL text expression) is final: TERMINAL_STATUSES of src/store/records.ts. */
+export function isTerminalSql(status: string): string {
+  return `coalesce(${status} IN (${TERMINAL_STATUSES.map(lit).join(", ")}), false)`;
 }
