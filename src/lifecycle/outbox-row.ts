@@ -1,14 +1,7 @@
-import type { NewOutboxEntry, OutboxEntry } from "../store/records.js";
+import { type NewOutboxEntry, OUTBOX_ROW, type OutboxEntry } from "../store/records.js";
 import type { LifecycleEvent, LifecycleHookName } from "./types.js";
 
-/**
- * What an outbox row carries, by its `handler` column. The runtime writes one `batch` row per
- * commit that causes deliveries (the deliveries, as JSON); a store that cancels a run no worker
- * holds writes one `expandCancelled` row (`{ at }`), which a process with the workflow's code
- * expands into the cancel's deliveries. Stores import these values; they never spell them.
- */
-export const OUTBOX_ROW = { batch: "batch", expandCancelled: "expand:cancelled" } as const;
-export type OutboxRowKind = (typeof OUTBOX_ROW)[keyof typeof OUTBOX_ROW];
+export { OUTBOX_ROW, type OutboxRowKind } from "../store/records.js";
 
 /** A delivery as a batch row stores it (its handlers are code, found again when it is read). */
 export interface StoredDelivery {

@@ -157,6 +157,17 @@ export interface OutboxEntry {
   attempts: number;
 }
 
+/**
+ * What an outbox row carries, by its `handler` column (a protocol between the stores and the
+ * lifecycle dispatcher, so it lives with the contract): the runtime writes one `batch` row per
+ * commit that causes deliveries (the deliveries, as JSON); a store that cancels a run no worker
+ * holds writes one `expandCancelled` row (`{ at }`), which a process with the workflow's code
+ * expands into the cancel's deliveries. Its id is `cancelDeliveryId(runId)` (src/ids.ts; the
+ * PostgreSQL cancel_run builds the same in SQL).
+ */
+export const OUTBOX_ROW = { batch: "batch", expandCancelled: "expand:cancelled" } as const;
+export type OutboxRowKind = (typeof OUTBOX_ROW)[keyof typeof OUTBOX_ROW];
+
 export type NewOutboxEntry = Omit<OutboxEntry, "runId" | "workflow" | "createdAt" | "attempts">;
 
 export interface RunCommit {

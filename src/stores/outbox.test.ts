@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { cancelDeliveryId, toOutboxEntries } from "./outbox.js";
+import { toOutboxEntries } from "./outbox.js";
 
 it("orders claimed deliveries as they were committed: time, then id", () => {
   const row = (id: string, created_at: number | string) => ({
@@ -19,6 +19,3 @@ it("orders claimed deliveries as they were committed: time, then id", () => {
   ]);
 });
 
-it("names a cancel's delivery after its run, in the delivery id format", () => {
-  expect(cancelDeliveryId("run_01JABC")).toBe("dlv_01JABC_cancel");
-});

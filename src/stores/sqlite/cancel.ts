@@ -1,5 +1,5 @@
-import { type CancelOutcome, isTerminal } from "../../store/records.js";
-import { cancelDeliveryId, EXPAND_CANCELLED } from "../outbox.js";
+import { cancelDeliveryId } from "../../ids.js";
+import { type CancelOutcome, isTerminal, OUTBOX_ROW } from "../../store/records.js";
 import { type Row, toRun } from "../rows.js";
 import type { SqliteConnection } from "./connection.js";
 import { insertEvents } from "./runs.js";
@@ -46,7 +46,14 @@ export function cancelRun(c: SqliteConnection, runId: string, now: number): Prom
     c.stmt(
       `INSERT INTO outbox (id, run_id, workflow, handler, event, created_at, owner, lease_until)
        VALUES (?, ?, ?, ?, ?, ?, NULL, 0)`,
-    ).run(cancelDeliveryId(runId), runId, row.workflow, EXPAND_CANCELLED, JSON.stringify({ at: now }), now);
+    ).run(
+      cancelDeliveryId(runId),
+      runId,
+      row.workflow,
+      OUTBOX_ROW.expandCancelled,
+      JSON.stringify({ at: now }),
+      now,
+    );
     c.stmt("UPDATE hooks SET status = 'disposed', closed_at = ? WHERE run_id = ? AND status = 'pending'").run(
       now,
       runId,

@@ -1,4 +1,4 @@
-import { EXPAND_CANCELLED } from "../../outbox.js";
+import { OUTBOX_ROW } from "../../../store/records.js";
 import { disposeRunHooks } from "./shared.js";
 import { ident, isTerminalSql, lit, wakeChannel } from "./text.js";
 
@@ -65,7 +65,7 @@ export function runsSql(schema: string): string {
     -- this entry (due at once: lease_until 0). The id's TypeScript twin is cancelDeliveryId
     -- (src/stores/outbox.ts, src/ids.ts), in the format of every delivery id: dlv_<run ULID>_….
     INSERT INTO ${s}.outbox (id, run_id, workflow, handler, event, created_at, owner, lease_until)
-      VALUES ('dlv_' || substr(p_run_id, 5) || '_cancel', p_run_id, v_run.workflow, ${lit(EXPAND_CANCELLED)},
+      VALUES ('dlv_' || substr(p_run_id, 5) || '_cancel', p_run_id, v_run.workflow, ${lit(OUTBOX_ROW.expandCancelled)},
               '{"at":' || p_now || '}', p_now, NULL, 0);
     UPDATE ${s}.runs SET status = 'cancelled', seq = v_seq, cancel_requested = true, owner = NULL,
         lease_until = NULL, wake_at = NULL, updated_at = p_now, finished_at = p_now
