@@ -18,4 +18,3 @@ it("orders claimed deliveries as they were committed: time, then id", () => {
     ["dlv_b", 2],
   ]);
 });
-
