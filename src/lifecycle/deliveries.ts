@@ -50,12 +50,11 @@ export function prepareDeliveries(
 ): PreparedDelivery[] {
   return deliveriesFor(workflow, exec, events, at).map((d, k) => {
     const id = idOf(k);
-    return {
-      id,
-      handler: d.handler,
-      event: { ...d.event, id, hook: d.handler },
-      handlers: handlersOf(workflow, exec, d.event, d.handler),
-    };
+    // deliveriesFor made this event for this delivery alone: completed in place rather than copied.
+    const event = d.event as LifecycleEvent;
+    event.id = id;
+    event.hook = d.handler;
+    return { id, handler: d.handler, event, handlers: handlersOf(workflow, exec, d.event, d.handler) };
   });
 }
 

@@ -8,7 +8,7 @@ import type { Workflow } from "../workflow/define-workflow.js";
 import { handlersOf, type PreparedDelivery, prepareDeliveries } from "./deliveries.js";
 import { isWorkflowHandler, registerHandlerWorkflow } from "./handler-workflows.js";
 import { OUTBOX_ROW, readOutboxRow } from "./outbox-row.js";
-import type { LifecycleErrorReporter } from "./types.js";
+import type { LifecycleErrorReporter, LifecycleHandler } from "./types.js";
 
 /** How long a lifecycle handler may run before it is reported as failed and the next one runs. */
 export const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
@@ -74,7 +74,11 @@ export class LifecycleDispatcher {
     this.inFlight.add(rowId);
     const prev = this.chains.get(runId) ?? Promise.resolve();
     const next = prev.then(async () => {
-      for (const d of deliveries) await this.deliver(d);
+      // Plain handlers that return no promise run without an await each (most handlers: log, count).
+      for (const d of deliveries) {
+        const pending = this.deliver(d);
+        if (pending) await pending;
+      }
       this.ack(rowId);
     });
     this.chains.set(runId, next);
@@ -138,26 +142,48 @@ export class LifecycleDispatcher {
     return out;
   }
 
-  private async deliver(d: PreparedDelivery): Promise<void> {
+  /** Runs a delivery's handlers; a promise only if one of them is asynchronous (it is then awaited in order). */
+  private deliver(d: PreparedDelivery): Promise<void> | undefined {
     const workflow = this.deps.workflows.get(d.event.workflow);
     // Step handlers are always resolved by the caller (they live in workflow code); run ones may be looked up here.
     const handlers = d.handlers ?? (workflow ? handlersOf(workflow, undefined, d.event, d.handler) : []);
-    for (const handler of handlers) {
+    return this.runHandlers(d, handlers, 0);
+  }
+
+  private runHandlers(
+    d: PreparedDelivery,
+    handlers: LifecycleHandler[],
+    from: number,
+  ): Promise<void> | undefined {
+    for (let i = from; i < handlers.length; i++) {
+      const handler = handlers[i]!;
       try {
-        if (isWorkflowHandler(handler)) await this.startHandlerRun(handler, d);
-        else {
-          const result = handler(d.event);
-          // Only a handler that returns a promise can hang: time those, and spare plain ones a timer.
-          if (isThenable(result))
-            await withTimeout(Promise.resolve(result), this.deps.handlerTimeoutMs, d.handler);
+        const result = isWorkflowHandler(handler) ? this.startHandlerRun(handler, d) : handler(d.event);
+        // Only a handler that returns a promise can hang: time those, and spare plain ones a timer.
+        if (isThenable(result)) {
+          const timed = isWorkflowHandler(handler)
+            ? Promise.resolve(result)
+            : withTimeout(Promise.resolve(result), this.deps.handlerTimeoutMs, d.handler);
+          return timed.then(
+            () => this.runHandlers(d, handlers, i + 1),
+            (err) => {
+              this.reportFailure(err, d);
+              return this.runHandlers(d, handlers, i + 1);
+            },
+          );
         }
       } catch (err) {
-        try {
-          this.deps.report(err, { kind: "lifecycle", name: d.handler, runId: d.event.runId });
-        } catch {
-          // A reporter that throws must not stop the other handlers either.
-        }
+        this.reportFailure(err, d);
       }
+    }
+    return undefined;
+  }
+
+  private reportFailure(err: unknown, d: PreparedDelivery): void {
+    try {
+      this.deps.report(err, { kind: "lifecycle", name: d.handler, runId: d.event.runId });
+    } catch {
+      // A reporter that throws must not stop the other handlers either.
     }
   }
 
