@@ -17,11 +17,6 @@ export function latchCommand(): string {
   return cached;
 }
 
-/** For tests: forget the detected command. */
-export function resetLatchCommand(): void {
-  cached = undefined;
-}
-
 /** Works out the command for `script` (process.argv[1]) run from `cwd` with this PATH. */
 export function detect(script: string, cwd: string, path: string): string {
   const file = real(resolve(cwd, script));
